@@ -1,0 +1,38 @@
+/* main.c — `nemo` entry point: dispatches to the subcommand table. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define NEMO_VERSION "0.1.0"
+
+static int cmd_version(int argc, char **argv) {
+    (void)argc;
+    (void)argv;
+    printf("nemo %s\n", NEMO_VERSION);
+    return 0;
+}
+
+static const cli_command COMMANDS[] = {
+    /* one line per subcommand; keep in the order `nemo --help` should list them */
+    {"version", cmd_version, "print the version"},
+};
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: nemo COMMAND [ARGS]   (nemo COMMAND --help for details)\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
+        fprintf(f, "  %-12s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+        !strcmp(argv[1], "help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
+        if (!strcmp(argv[1], COMMANDS[i].name)) return COMMANDS[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "nemo: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,81 @@
+/* test_core.c — number formats, dtype table, worker pool. */
+#include "core/core.h"
+#include "core/pool.h"
+#include "test.h"
+
+static void test_bf16_roundtrip(void) {
+    CHECK(nemo_bf16_to_f32(0x3f80) == 1.0f);
+    CHECK(nemo_f32_to_bf16(1.0f) == 0x3f80);
+    /* 1 + 2^-8 is exactly halfway between bf16 1.0 and 1.0078125: ties to even (1.0) */
+    CHECK(nemo_f32_to_bf16(1.00390625f) == 0x3f80);
+    CHECK(nemo_f32_to_bf16(1.01171875f) == 0x3f82); /* halfway, odd below: rounds up */
+}
+
+static void test_f16(void) {
+    CHECK(nemo_f16_to_f32(0x3c00) == 1.0f);
+    CHECK(nemo_f16_to_f32(0xc000) == -2.0f);
+    CHECK(nemo_f16_to_f32(0x0001) == ldexpf(1, -24)); /* smallest subnormal */
+    CHECK(nemo_f16_to_f32(0x7bff) == 65504.0f);
+    for (uint32_t h = 0; h < 0x10000; h++) {
+        if ((h & 0x7c00) == 0x7c00) continue; /* inf/nan */
+        float f = nemo_f16_to_f32((uint16_t)h);
+        if (nemo_f32_to_f16(f) != h && !(f == 0 && (h & 0x7fff) == 0)) {
+            CHECK_MSG(0, "f16 %04x -> %g -> %04x", h, f, nemo_f32_to_f16(f));
+            break;
+        }
+    }
+    CHECK(nemo_f32_to_f16(1e6f) == 0x7c00);
+}
+
+static void test_fp8(void) {
+    CHECK(nemo_fp8_e4m3_to_f32(0x7e) == 448.0f);
+    CHECK(nemo_fp8_e4m3_to_f32(0xfe) == -448.0f);
+    CHECK(nemo_fp8_e4m3_to_f32(0x01) == ldexpf(1, -9));
+    CHECK(nemo_fp8_e4m3_to_f32(0x38) == 1.0f);
+    CHECK(isnan(nemo_fp8_e4m3_to_f32(0x7f)));
+}
+
+static void test_dtype_table(void) {
+    nemo_dtype t;
+    CHECK(nemo_dtype_from_name("BF16", &t) == 0 && t == NEMO_DTYPE_BF16);
+    CHECK(nemo_dtype_from_name("q4_k", &t) == 0 && t == NEMO_DTYPE_Q4_K);
+    CHECK(nemo_dtype_from_name("F7", &t) != 0);
+    CHECK(nemo_dtype_bytes(NEMO_DTYPE_Q4_K, 512) == 288);
+    CHECK(nemo_dtype_bytes(NEMO_DTYPE_Q8_0, 33) == 0);
+    CHECK(nemo_dtype_bytes(NEMO_DTYPE_BF16, 10) == 20);
+}
+
+typedef struct {
+    long sum[8];
+} pool_ctx;
+static void pool_fn(void *c, int ith, int nth) {
+    pool_ctx *pc = c;
+    long lo, hi;
+    nemo_pool_split(1000, ith, nth, &lo, &hi);
+    for (long i = lo; i < hi; i++) pc->sum[ith] += i;
+}
+
+static void test_pool(void) {
+    for (int n = 1; n <= 4; n++) {
+        nemo_pool *p = nemo_pool_create(n);
+        CHECK(p != NULL);
+        for (int rep = 0; rep < 50; rep++) {
+            pool_ctx c = {{0}};
+            nemo_pool_run(p, pool_fn, &c);
+            long s = 0;
+            for (int i = 0; i < 8; i++) s += c.sum[i];
+            CHECK(s == 999 * 1000 / 2);
+        }
+        nemo_pool_free(p);
+    }
+    nemo_pool_free(NULL);
+}
+
+int main(void) {
+    RUN(test_bf16_roundtrip);
+    RUN(test_f16);
+    RUN(test_fp8);
+    RUN(test_dtype_table);
+    RUN(test_pool);
+    return test_finish();
+}
