@@ -1,4 +1,4 @@
-/* test_main.c — shared runner state of tests/unit/test.h (linked into every test binary). */
+/* harness.c — shared runner state of tests/unit/test.h (linked into every test binary). */
 #include "test.h"
 
 #include <sys/stat.h>
