@@ -15,6 +15,9 @@ typedef struct cli_command {
 } cli_command;
 
 /* one declaration per subcommand (cli/cmd_NAME.c) */
+int cmd_info(int argc, char **argv);
+int cmd_logits(int argc, char **argv);
+int cmd_generate(int argc, char **argv);
 
 /* Prints "nemo CMD: <err->msg>" on stderr and returns exit code 1. */
 int cli_report(const char *cmd, const nemo_error *err);

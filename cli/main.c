@@ -15,6 +15,9 @@ static int cmd_version(int argc, char **argv) {
 
 static const cli_command COMMANDS[] = {
     /* one line per subcommand; keep in the order `nemo --help` should list them */
+    {"info", cmd_info, "print a model's architecture, parameter count, dtype and memory"},
+    {"logits", cmd_logits, "run the forward pass over token ids, write last logits (f32)"},
+    {"generate", cmd_generate, "greedy-generate token ids after token ids"},
     {"version", cmd_version, "print the version"},
 };
 

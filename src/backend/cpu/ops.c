@@ -1,0 +1,106 @@
+/* ops.c — plain-C CPU operations. These are the reference the SIMD kernels (issue 6) will be
+ * tested against; they are written to be exact first (f32 accumulation, FP32 softmax) and
+ * reasonably fast second (threaded matmul that streams each weight row once). */
+#include "backend/cpu/ops.h"
+
+#include "backend/cpu/dequant.h"
+
+#include <math.h>
+
+void nemo_cpu_rmsnorm(float *out, const float *x, const float *w, int n, int dim, float eps) {
+    for (int t = 0; t < n; t++) {
+        const float *xr = x + (int64_t)t * dim;
+        float *o = out + (int64_t)t * dim;
+        double ss = 0; /* double: the mean of squares is the one reduction where f32 drifts */
+        for (int i = 0; i < dim; i++) ss += (double)xr[i] * xr[i];
+        float r = 1.0f / sqrtf((float)(ss / dim) + eps);
+        for (int i = 0; i < dim; i++) o[i] = (xr[i] * r) * w[i];
+    }
+}
+
+float nemo_cpu_dot(const float *a, const float *b, int64_t n) {
+    float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        s0 += a[i] * b[i];
+        s1 += a[i + 1] * b[i + 1];
+        s2 += a[i + 2] * b[i + 2];
+        s3 += a[i + 3] * b[i + 3];
+        s4 += a[i + 4] * b[i + 4];
+        s5 += a[i + 5] * b[i + 5];
+        s6 += a[i + 6] * b[i + 6];
+        s7 += a[i + 7] * b[i + 7];
+    }
+    for (; i < n; i++) s0 += a[i] * b[i];
+    return ((s0 + s4) + (s1 + s5)) + ((s2 + s6) + (s3 + s7));
+}
+
+typedef struct {
+    float *y;
+    const float *x;
+    int n;
+    const nemo_wmat *W;
+    float *scratch;
+} matmul_ctx;
+
+static void matmul_worker(void *p, int ith, int nth) {
+    matmul_ctx *c = p;
+    const nemo_wmat *W = c->W;
+    long lo, hi;
+    nemo_pool_split((long)W->rows, ith, nth, &lo, &hi);
+    float *row = c->scratch + (int64_t)ith * W->cols;
+    for (long r = lo; r < hi; r++) {
+        const void *src = (const uint8_t *)W->data + (uint64_t)r * W->row_bytes;
+        const float *wr;
+        if (W->dtype == NEMO_DTYPE_F32) {
+            wr = src;
+        } else {
+            nemo_dequant_row(W->dtype, src, row, W->cols);
+            wr = row;
+        }
+        for (int t = 0; t < c->n; t++)
+            c->y[(int64_t)t * W->rows + r] = nemo_cpu_dot(wr, c->x + (int64_t)t * W->cols, W->cols);
+    }
+}
+
+void nemo_cpu_matmul(nemo_pool *pool, float *y, const float *x, int n, const nemo_wmat *W,
+                     float *scratch) {
+    matmul_ctx c = {y, x, n, W, scratch};
+    nemo_pool_run(pool, matmul_worker, &c);
+}
+
+void nemo_cpu_rope(float *x, int n_heads, int head_dim, int pos, float theta, int halves) {
+    int half = head_dim / 2;
+    for (int i = 0; i < half; i++) {
+        /* FP32 throughout, as both references compute the table. */
+        float inv_freq = 1.0f / powf(theta, (float)(2 * i) / (float)head_dim);
+        float ang = (float)pos * inv_freq;
+        float c = cosf(ang), s = sinf(ang);
+        for (int h = 0; h < n_heads; h++) {
+            float *v = x + (int64_t)h * head_dim;
+            int a = halves ? i : 2 * i, b = halves ? i + half : 2 * i + 1;
+            float x0 = v[a], x1 = v[b];
+            v[a] = x0 * c - x1 * s;
+            v[b] = x1 * c + x0 * s;
+        }
+    }
+}
+
+void nemo_cpu_swiglu(float *gate, const float *up, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        float g = gate[i];
+        gate[i] = g / (1.0f + expf(-g)) * up[i];
+    }
+}
+
+void nemo_cpu_softmax(float *x, int n) {
+    float mx = x[0];
+    for (int i = 1; i < n; i++) mx = x[i] > mx ? x[i] : mx;
+    float sum = 0;
+    for (int i = 0; i < n; i++) {
+        x[i] = expf(x[i] - mx);
+        sum += x[i];
+    }
+    float inv = 1.0f / sum;
+    for (int i = 0; i < n; i++) x[i] *= inv;
+}

@@ -1,0 +1,30 @@
+/* ops.h — CPU operations of the transformer, on f32 activations. Shapes use n = tokens in the
+ * batch. Weight matrices may be any dtype nemo_dequant_row converts; accumulation is f32. */
+#ifndef NEMO_CPU_OPS_H
+#define NEMO_CPU_OPS_H
+
+#include "core/pool.h"
+#include "model/model.h"
+
+/* out[n, dim] = x[n, dim] / sqrt(mean(x^2) + eps) * w[dim]  (rows independent) */
+void nemo_cpu_rmsnorm(float *out, const float *x, const float *w, int n, int dim, float eps);
+
+/* y[n, W.rows] = x[n, W.cols] · Wᵀ. scratch: W.cols floats per pool thread. Threads split rows
+ * of W, so every weight byte is read once per call whatever n is. */
+void nemo_cpu_matmul(nemo_pool *pool, float *y, const float *x, int n, const nemo_wmat *W,
+                     float *scratch);
+
+/* Rotates each head of x[n_heads * head_dim] at position pos. halves=0: adjacent pairs
+ * (x[2i], x[2i+1]) as mistral-inference; halves=1: (x[i], x[i+hd/2]) as HF rotate_half. */
+void nemo_cpu_rope(float *x, int n_heads, int head_dim, int pos, float theta, int halves);
+
+/* x[i] = silu(gate[i]) * up[i] for n values (gate overwritten by the result). */
+void nemo_cpu_swiglu(float *gate, const float *up, int64_t n);
+
+/* Numerically safe in-place softmax of x[n]. */
+void nemo_cpu_softmax(float *x, int n);
+
+/* f32 dot product with several accumulators. */
+float nemo_cpu_dot(const float *a, const float *b, int64_t n);
+
+#endif

@@ -1,0 +1,275 @@
+/* model.c — nemo_model_open: finds the checkpoint files of a folder (native or HF layout),
+ * reads the config, and binds every tensor by name with its expected shape. Nothing is copied
+ * but the norm vectors; weights stay in the mapping in their file dtype. */
+#include "model/model.h"
+
+#include "checkpoint/safetensors.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+typedef struct {
+    const char *embed, *output, *norm;
+    const char *attn_norm, *ffn_norm, *wq, *wk, *wv, *wo, *w1, *w2, *w3; /* with %d = layer */
+} name_scheme;
+
+static const name_scheme NATIVE_NAMES = {
+    "tok_embeddings.weight",
+    "output.weight",
+    "norm.weight",
+    "layers.%d.attention_norm.weight",
+    "layers.%d.ffn_norm.weight",
+    "layers.%d.attention.wq.weight",
+    "layers.%d.attention.wk.weight",
+    "layers.%d.attention.wv.weight",
+    "layers.%d.attention.wo.weight",
+    "layers.%d.feed_forward.w1.weight",
+    "layers.%d.feed_forward.w2.weight",
+    "layers.%d.feed_forward.w3.weight",
+};
+
+static const name_scheme HF_NAMES = {
+    "model.embed_tokens.weight",
+    "lm_head.weight",
+    "model.norm.weight",
+    "model.layers.%d.input_layernorm.weight",
+    "model.layers.%d.post_attention_layernorm.weight",
+    "model.layers.%d.self_attn.q_proj.weight",
+    "model.layers.%d.self_attn.k_proj.weight",
+    "model.layers.%d.self_attn.v_proj.weight",
+    "model.layers.%d.self_attn.o_proj.weight",
+    "model.layers.%d.mlp.gate_proj.weight",
+    "model.layers.%d.mlp.down_proj.weight",
+    "model.layers.%d.mlp.up_proj.weight",
+};
+
+static const nemo_tensor_entry *need(nemo_model *m, const char *name, nemo_error *err) {
+    const nemo_tensor_entry *e = nemo_tdir_find(&m->dir, name);
+    if (!e)
+        nemo_fail(err, NEMO_ERR_MISSING, "%s: tensor '%s' is missing from the checkpoint",
+                  m->path, name);
+    return e;
+}
+
+static const char *where(const nemo_model *m, const nemo_tensor_entry *e) {
+    return m->dir.paths[e->file];
+}
+
+static nemo_status bind_matrix(nemo_model *m, const char *name, int64_t rows, int64_t cols,
+                               nemo_wmat *w, nemo_error *err) {
+    const nemo_tensor_entry *e = need(m, name, err);
+    if (!e) return NEMO_ERR_MISSING;
+    if (e->ndim != 2 || (int64_t)e->shape[0] != rows || (int64_t)e->shape[1] != cols)
+        return nemo_fail(err, NEMO_ERR_SHAPE,
+                         "%s: tensor '%s' has shape %s[%llu, %llu], expected [%lld, %lld] from "
+                         "the config",
+                         where(m, e), name, e->ndim == 2 ? "" : "(not 2-D) ",
+                         (unsigned long long)(e->ndim > 0 ? e->shape[0] : 0),
+                         (unsigned long long)(e->ndim > 1 ? e->shape[1] : 0), (long long)rows,
+                         (long long)cols);
+    const nemo_dtype_traits *ti = nemo_dtype_info(e->dtype);
+    if (!ti->is_float || cols % ti->block_elems)
+        return nemo_fail(err, NEMO_ERR_UNSUPPORTED,
+                         "%s: tensor '%s' has dtype %s, which cannot be used as weights here",
+                         where(m, e), name, ti->name);
+    if (e->dtype == NEMO_DTYPE_F8_E4M3)
+        return nemo_fail(err, NEMO_ERR_UNSUPPORTED,
+                         "%s: tensor '%s' is FP8 without scales; FP8 checkpoints are not "
+                         "supported yet",
+                         where(m, e), name);
+    w->data = e->data;
+    w->dtype = e->dtype;
+    w->rows = rows;
+    w->cols = cols;
+    w->row_bytes = nemo_dtype_bytes(e->dtype, (uint64_t)cols);
+    return NEMO_OK;
+}
+
+static nemo_status bind_vector(nemo_model *m, const char *name, int64_t n, float **out,
+                               nemo_error *err) {
+    const nemo_tensor_entry *e = need(m, name, err);
+    if (!e) return NEMO_ERR_MISSING;
+    if (e->ndim != 1 || (int64_t)e->shape[0] != n)
+        return nemo_fail(err, NEMO_ERR_SHAPE,
+                         "%s: tensor '%s' has %d dimension(s) and %llu elements, expected a "
+                         "vector of %lld",
+                         where(m, e), name, e->ndim, (unsigned long long)e->n_elems,
+                         (long long)n);
+    if (e->dtype != NEMO_DTYPE_F32 && e->dtype != NEMO_DTYPE_F16 && e->dtype != NEMO_DTYPE_BF16)
+        return nemo_fail(err, NEMO_ERR_UNSUPPORTED, "%s: tensor '%s' has dtype %s, expected a "
+                                                    "float type for a norm weight",
+                         where(m, e), name, nemo_dtype_name(e->dtype));
+    float *v = malloc((size_t)n * sizeof *v);
+    if (!v) return nemo_fail(err, NEMO_ERR_NOMEM, "out of memory");
+    for (int64_t i = 0; i < n; i++) {
+        const uint8_t *p = (const uint8_t *)e->data;
+        switch (e->dtype) {
+        case NEMO_DTYPE_F32: memcpy(&v[i], p + 4 * i, 4); break;
+        case NEMO_DTYPE_F16: {
+            uint16_t h;
+            memcpy(&h, p + 2 * i, 2);
+            v[i] = nemo_f16_to_f32(h);
+            break;
+        }
+        default: {
+            uint16_t h;
+            memcpy(&h, p + 2 * i, 2);
+            v[i] = nemo_bf16_to_f32(h);
+        }
+        }
+    }
+    *out = v;
+    return NEMO_OK;
+}
+
+static nemo_status bind_weights(nemo_model *m, const name_scheme *ns, nemo_error *err) {
+    const nemo_config *c = &m->cfg;
+    int64_t q = (int64_t)c->n_heads * c->head_dim, kv = (int64_t)c->n_kv_heads * c->head_dim;
+    nemo_status st;
+    if ((st = bind_matrix(m, ns->embed, c->vocab_size, c->dim, &m->tok_embeddings, err)))
+        return st;
+    if (c->tied_embeddings && !nemo_tdir_find(&m->dir, ns->output))
+        m->output = m->tok_embeddings;
+    else if ((st = bind_matrix(m, ns->output, c->vocab_size, c->dim, &m->output, err)))
+        return st;
+    if ((st = bind_vector(m, ns->norm, c->dim, &m->final_norm, err))) return st;
+    m->layers = calloc((size_t)c->n_layers, sizeof *m->layers);
+    if (!m->layers) return nemo_fail(err, NEMO_ERR_NOMEM, "out of memory");
+    for (int l = 0; l < c->n_layers; l++) {
+        nemo_layer_weights *L = &m->layers[l];
+        char name[256];
+#define NAME(fmt) (snprintf(name, sizeof name, fmt, l), name)
+        if ((st = bind_vector(m, NAME(ns->attn_norm), c->dim, &L->attn_norm, err)) ||
+            (st = bind_vector(m, NAME(ns->ffn_norm), c->dim, &L->ffn_norm, err)) ||
+            (st = bind_matrix(m, NAME(ns->wq), q, c->dim, &L->wq, err)) ||
+            (st = bind_matrix(m, NAME(ns->wk), kv, c->dim, &L->wk, err)) ||
+            (st = bind_matrix(m, NAME(ns->wv), kv, c->dim, &L->wv, err)) ||
+            (st = bind_matrix(m, NAME(ns->wo), c->dim, q, &L->wo, err)) ||
+            (st = bind_matrix(m, NAME(ns->w1), c->hidden_dim, c->dim, &L->w1, err)) ||
+            (st = bind_matrix(m, NAME(ns->w2), c->dim, c->hidden_dim, &L->w2, err)) ||
+            (st = bind_matrix(m, NAME(ns->w3), c->hidden_dim, c->dim, &L->w3, err)))
+            return st;
+#undef NAME
+    }
+    return NEMO_OK;
+}
+
+static int is_dir(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int has_suffix(const char *s, const char *suf) {
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && !strcmp(s + a - b, suf);
+}
+
+/* Reads the checkpoint files of folder `dir` into m (config + tensor directory). */
+static nemo_status open_folder(nemo_model *m, const char *dir, nemo_error *err) {
+    char p[4096 + 64], cfgp[4096 + 64];
+    nemo_status st;
+    if (nemo_path_join(p, sizeof p, dir, "params.json") == 0 && nemo_file_exists(p)) {
+        if ((st = nemo_config_from_params_json(p, &m->cfg, err))) return st;
+        nemo_path_join(p, sizeof p, dir, "consolidated.safetensors");
+        if (!nemo_file_exists(p))
+            return nemo_fail(err, NEMO_ERR_MISSING,
+                             "%s: has params.json (native Mistral layout) but no "
+                             "consolidated.safetensors (.pth checkpoints are not supported)",
+                             dir);
+        m->format = "native safetensors";
+        return nemo_st_load(&m->dir, p, err);
+    }
+    nemo_path_join(cfgp, sizeof cfgp, dir, "config.json");
+    if (nemo_file_exists(cfgp)) {
+        if ((st = nemo_config_from_hf_json(cfgp, &m->cfg, err))) return st;
+        m->format = "hf safetensors";
+        nemo_path_join(p, sizeof p, dir, "model.safetensors.index.json");
+        if (nemo_file_exists(p)) return nemo_st_load_index(&m->dir, p, err);
+        nemo_path_join(p, sizeof p, dir, "model.safetensors");
+        if (nemo_file_exists(p)) return nemo_st_load(&m->dir, p, err);
+        return nemo_fail(err, NEMO_ERR_MISSING,
+                         "%s: has config.json (HF layout) but neither model.safetensors nor "
+                         "model.safetensors.index.json",
+                         dir);
+    }
+    return nemo_fail(err, NEMO_ERR_MISSING,
+                     "%s: not a model folder: expected params.json + consolidated.safetensors "
+                     "(Mistral) or config.json + model*.safetensors (Hugging Face)",
+                     dir);
+}
+
+nemo_status nemo_model_open(const char *path, nemo_model **out, nemo_error *err) {
+    *out = NULL;
+    if (!path) return nemo_fail(err, NEMO_ERR_ARG, "no model path given");
+    nemo_model *m = calloc(1, sizeof *m);
+    if (!m) return nemo_fail(err, NEMO_ERR_NOMEM, "out of memory");
+    snprintf(m->path, sizeof m->path, "%s", path);
+    nemo_status st;
+    if (is_dir(path)) {
+        st = open_folder(m, path, err);
+    } else if (has_suffix(path, ".safetensors") || has_suffix(path, ".json")) {
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s", path);
+        char *s = strrchr(dir, '/');
+        if (s)
+            *s = 0;
+        else
+            snprintf(dir, sizeof dir, ".");
+        st = open_folder(m, dir, err);
+    } else if (has_suffix(path, ".gguf")) {
+        st = nemo_fail(err, NEMO_ERR_UNSUPPORTED, "%s: GGUF models are not supported yet", path);
+    } else if (!nemo_file_exists(path)) {
+        st = nemo_fail(err, NEMO_ERR_IO, "%s: no such file or folder", path);
+    } else {
+        st = nemo_fail(err, NEMO_ERR_UNSUPPORTED,
+                       "%s: unknown model file type (expected a folder, .safetensors or .gguf)",
+                       path);
+    }
+    if (!st) st = bind_weights(m, m->cfg.layout == NEMO_LAYOUT_HF ? &HF_NAMES : &NATIVE_NAMES, err);
+    if (st) {
+        nemo_model_free(m);
+        return st;
+    }
+    *out = m;
+    return NEMO_OK;
+}
+
+void nemo_model_free(nemo_model *m) {
+    if (!m) return;
+    if (m->layers)
+        for (int l = 0; l < m->cfg.n_layers; l++) {
+            free(m->layers[l].attn_norm);
+            free(m->layers[l].ffn_norm);
+        }
+    free(m->layers);
+    free(m->final_norm);
+    nemo_tdir_free(&m->dir);
+    free(m);
+}
+
+const nemo_config *nemo_model_config(const nemo_model *m) { return &m->cfg; }
+
+void nemo_model_get_info(const nemo_model *m, nemo_model_info *out) {
+    memset(out, 0, sizeof *out);
+    const nemo_config *c = &m->cfg;
+    uint64_t q = (uint64_t)c->n_heads * c->head_dim, kv = (uint64_t)c->n_kv_heads * c->head_dim;
+    uint64_t per_layer = 2 * (uint64_t)c->dim + q * c->dim * 2 + kv * c->dim * 2 +
+                         3 * (uint64_t)c->hidden_dim * c->dim;
+    out->n_params = per_layer * (uint64_t)c->n_layers + (uint64_t)c->dim +
+                    (uint64_t)c->vocab_size * c->dim * (c->tied_embeddings ? 1 : 2);
+    /* The tied case shares one matrix: count it once. */
+    if (c->tied_embeddings && m->output.data != m->tok_embeddings.data)
+        out->n_params += (uint64_t)c->vocab_size * c->dim;
+    uint64_t biggest = 0;
+    for (int i = 0; i < m->dir.n_entries; i++) {
+        const nemo_tensor_entry *e = &m->dir.entries[i];
+        out->weight_bytes += e->nbytes;
+        if (e->nbytes > biggest) {
+            biggest = e->nbytes;
+            out->main_dtype = e->dtype;
+        }
+    }
+    out->kv_bytes_per_token = 2ull * c->n_layers * kv * sizeof(float);
+    out->format = m->format;
+}
