@@ -92,17 +92,17 @@ typedef enum nemo_layout {
 
 /* Hyperparameters, read from params.json / config.json / GGUF metadata. */
 typedef struct nemo_config {
-    int dim;            /* D, hidden size (5120 for NeMo) */
-    int n_layers;       /* L (40) */
-    int n_heads;        /* H, query heads (32) */
-    int n_kv_heads;     /* Hkv (8) */
-    int head_dim;       /* hd (128, NOT dim / n_heads for NeMo) */
-    int hidden_dim;     /* F, FFN hidden (14336) */
-    int vocab_size;     /* V (131072) */
-    float norm_eps;     /* RMSNorm epsilon (1e-5) */
-    float rope_theta;   /* RoPE base (1e6; 1e4 for Mistral 7B v0.1) */
-    int sliding_window; /* attend to at most this many positions incl. self; 0 = unlimited */
-    int max_seq_len;    /* trained context the engine allows by default (clamped to 131072) */
+    int dim;             /* D, hidden size (5120 for NeMo) */
+    int n_layers;        /* L (40) */
+    int n_heads;         /* H, query heads (32) */
+    int n_kv_heads;      /* Hkv (8) */
+    int head_dim;        /* hd (128, NOT dim / n_heads for NeMo) */
+    int hidden_dim;      /* F, FFN hidden (14336) */
+    int vocab_size;      /* V (131072) */
+    float norm_eps;      /* RMSNorm epsilon (1e-5) */
+    float rope_theta;    /* RoPE base (1e6; 1e4 for Mistral 7B v0.1) */
+    int sliding_window;  /* attend to at most this many positions incl. self; 0 = unlimited */
+    int max_seq_len;     /* trained context the engine allows by default (clamped to 131072) */
     int tied_embeddings; /* output projection is the embedding matrix */
     int bos_id, eos_id;
     nemo_layout layout;
@@ -119,11 +119,11 @@ void nemo_model_free(nemo_model *m);
 const nemo_config *nemo_model_config(const nemo_model *m);
 
 typedef struct nemo_model_info {
-    uint64_t n_params;        /* every weight element counted once */
-    uint64_t weight_bytes;    /* bytes of weights as stored */
-    nemo_dtype main_dtype;    /* dtype of the largest weights */
+    uint64_t n_params;           /* every weight element counted once */
+    uint64_t weight_bytes;       /* bytes of weights as stored */
+    nemo_dtype main_dtype;       /* dtype of the largest weights */
     uint64_t kv_bytes_per_token; /* KV cache bytes per token per sequence (f32 cache) */
-    const char *format;       /* static: "native safetensors", "hf safetensors", "gguf" */
+    const char *format;          /* static: "native safetensors", "hf safetensors", "gguf" */
 } nemo_model_info;
 void nemo_model_get_info(const nemo_model *m, nemo_model_info *out);
 
@@ -175,10 +175,10 @@ int nemo_argmax(const float *logits, int n);
 /* Writes a NeMo-shaped checkpoint with deterministic pseudo-random weights (same seed, same
  * bytes), exact tensor names, shapes and dtypes. Used by tests and benchmarks. */
 typedef struct nemo_synth_params {
-    nemo_config cfg;   /* architecture; layout NATIVE or HF */
-    nemo_dtype dtype;  /* F32, F16 or BF16 */
+    nemo_config cfg;  /* architecture; layout NATIVE or HF */
+    nemo_dtype dtype; /* F32, F16 or BF16 */
     uint64_t seed;
-    int n_shards;      /* HF layout: number of model-0000k-of-0000n files (0 = 1) */
+    int n_shards; /* HF layout: number of model-0000k-of-0000n files (0 = 1) */
 } nemo_synth_params;
 
 /* Fills p with the full Mistral NeMo 12B shape (bf16, native layout, seed 0). */
@@ -217,8 +217,8 @@ int nemo_tokenizer_is_special(const nemo_tokenizer *t, int32_t id);
  * token). Writes at most cap ids; *n_out is set to the number of ids of the full encoding.
  * Returns NEMO_ERR_FULL if cap < *n_out (call again with a larger buffer). */
 nemo_status nemo_tokenizer_encode(const nemo_tokenizer *t, const char *text, size_t len,
-                                  int add_bos, int add_eos, int32_t *ids, size_t cap,
-                                  size_t *n_out, nemo_error *err);
+                                  int add_bos, int add_eos, int32_t *ids, size_t cap, size_t *n_out,
+                                  nemo_error *err);
 
 /* The raw bytes of one token (special tokens: their name). Borrowed; NULL if id is invalid. */
 const char *nemo_tokenizer_piece(const nemo_tokenizer *t, int32_t id, size_t *len);
@@ -233,22 +233,21 @@ typedef enum nemo_special_policy {
  * Writes at most cap bytes plus a NUL when room allows; *n_out is the full length.
  * Returns NEMO_ERR_FULL if cap <= *n_out. */
 nemo_status nemo_tokenizer_decode(const nemo_tokenizer *t, const int32_t *ids, size_t n,
-                                  nemo_special_policy policy, char *out, size_t cap,
-                                  size_t *n_out, nemo_error *err);
+                                  nemo_special_policy policy, char *out, size_t cap, size_t *n_out,
+                                  nemo_error *err);
 
 /* Streaming decode for generation: push one id at a time; only whole UTF-8 characters come
  * out (an incomplete trailing sequence is held back until it completes or is proven invalid). */
 typedef struct nemo_detok nemo_detok;
-nemo_status nemo_detok_create(const nemo_tokenizer *t, nemo_special_policy policy,
-                              nemo_detok **out, nemo_error *err);
+nemo_status nemo_detok_create(const nemo_tokenizer *t, nemo_special_policy policy, nemo_detok **out,
+                              nemo_error *err);
 void nemo_detok_free(nemo_detok *d);
 /* Appends the text that became complete to out (at most cap bytes; 32 + the longest token
  * always suffices); *n_out = bytes written. */
 nemo_status nemo_detok_push(nemo_detok *d, int32_t id, char *out, size_t cap, size_t *n_out,
                             nemo_error *err);
 /* Emits what is held back (as U+FFFD for incomplete sequences) and resets. */
-nemo_status nemo_detok_flush(nemo_detok *d, char *out, size_t cap, size_t *n_out,
-                             nemo_error *err);
+nemo_status nemo_detok_flush(nemo_detok *d, char *out, size_t cap, size_t *n_out, nemo_error *err);
 
 /* ---------------------------------------------------------------- end */
 

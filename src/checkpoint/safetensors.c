@@ -38,8 +38,8 @@ static int json_u64(const json_t *j, uint64_t *out) {
 }
 
 static nemo_status parse_entry(nemo_tensor_dir *d, int file, const char *name, const char *key,
-                               json_t *val, const uint8_t *buf, uint64_t buf_len,
-                               uint64_t buf_off, nemo_error *err) {
+                               json_t *val, const uint8_t *buf, uint64_t buf_len, uint64_t buf_off,
+                               nemo_error *err) {
     if (!json_is_object(val))
         return nemo_fail(err, NEMO_ERR_FORMAT, "%s: tensor '%s': expected a JSON object", name,
                          key);
@@ -65,11 +65,11 @@ static nemo_status parse_entry(nemo_tensor_dir *d, int file, const char *name, c
     for (size_t i = 0; i < nd; i++) {
         if (json_u64(json_array_get(js, i), &shape[i]))
             return nemo_fail(err, NEMO_ERR_FORMAT,
-                             "%s: tensor '%s': shape[%zu] is not a non-negative integer", name,
-                             key, i);
+                             "%s: tensor '%s': shape[%zu] is not a non-negative integer", name, key,
+                             i);
         if (nemo_mul_u64(n, shape[i], &n))
-            return nemo_fail(err, NEMO_ERR_FORMAT, "%s: tensor '%s': element count overflows",
-                             name, key);
+            return nemo_fail(err, NEMO_ERR_FORMAT, "%s: tensor '%s': element count overflows", name,
+                             key);
     }
     uint64_t begin, end;
     if (!json_is_array(jo) || json_array_size(jo) != 2 || json_u64(json_array_get(jo, 0), &begin) ||
@@ -124,8 +124,8 @@ nemo_status nemo_st_parse(nemo_tensor_dir *d, int file, const uint8_t *data, uin
     json_error_t je;
     json_t *root = json_loadb((const char *)data + 8, (size_t)hlen, JSON_REJECT_DUPLICATES, &je);
     if (!root)
-        return nemo_fail(err, NEMO_ERR_FORMAT, "%s: header JSON at offset %llu: %s",
-                         name, (unsigned long long)(8 + (uint64_t)je.position), je.text);
+        return nemo_fail(err, NEMO_ERR_FORMAT, "%s: header JSON at offset %llu: %s", name,
+                         (unsigned long long)(8 + (uint64_t)je.position), je.text);
     nemo_status st = NEMO_OK;
     st_range *ranges = NULL;
     int first = d->n_entries;
@@ -147,8 +147,8 @@ nemo_status nemo_st_parse(nemo_tensor_dir *d, int file, const uint8_t *data, uin
             }
             json_object_foreach(val, mk, mv) {
                 if (!json_is_string(mv)) {
-                    st = nemo_fail(err, NEMO_ERR_FORMAT,
-                                   "%s: __metadata__['%s'] is not a string", name, mk);
+                    st = nemo_fail(err, NEMO_ERR_FORMAT, "%s: __metadata__['%s'] is not a string",
+                                   name, mk);
                     goto done;
                 }
             }
@@ -273,9 +273,9 @@ nemo_status nemo_st_load_index(nemo_tensor_dir *d, const char *index_path, nemo_
             goto done;
         }
         if (strcmp(nemo_basename(d->paths[e->file]), json_string_value(val))) {
-            st = nemo_fail(err, NEMO_ERR_FORMAT,
-                           "%s: weight_map puts '%s' in %s, but it is in %s", index_path, key,
-                           json_string_value(val), nemo_basename(d->paths[e->file]));
+            st = nemo_fail(err, NEMO_ERR_FORMAT, "%s: weight_map puts '%s' in %s, but it is in %s",
+                           index_path, key, json_string_value(val),
+                           nemo_basename(d->paths[e->file]));
             goto done;
         }
     }

@@ -9,15 +9,15 @@
 #define NEMO_MAX_DIMS 8
 
 typedef struct nemo_tensor_entry {
-    char *name;                    /* owned by the directory */
+    char *name; /* owned by the directory */
     nemo_dtype dtype;
     int ndim;                      /* 0 for a scalar */
     uint64_t shape[NEMO_MAX_DIMS]; /* outermost first (PyTorch order): a weight is [out, in] */
     uint64_t n_elems;
-    const void *data;              /* borrowed from the file mapping */
+    const void *data; /* borrowed from the file mapping */
     uint64_t nbytes;
-    int file;                      /* index into the directory's files */
-    uint64_t file_offset;          /* absolute byte offset of data in that file (for errors) */
+    int file;             /* index into the directory's files */
+    uint64_t file_offset; /* absolute byte offset of data in that file (for errors) */
 } nemo_tensor_entry;
 
 typedef struct nemo_tensor_dir {

@@ -6,28 +6,17 @@
 #include <strings.h>
 
 static const nemo_dtype_traits TRAITS[NEMO_DTYPE_COUNT] = {
-    [NEMO_DTYPE_F32] = {"F32", 1, 4, 1},
-    [NEMO_DTYPE_F16] = {"F16", 1, 2, 1},
-    [NEMO_DTYPE_BF16] = {"BF16", 1, 2, 1},
-    [NEMO_DTYPE_F8_E4M3] = {"F8_E4M3", 1, 1, 1},
-    [NEMO_DTYPE_F8_E5M2] = {"F8_E5M2", 1, 1, 0},
-    [NEMO_DTYPE_F64] = {"F64", 1, 8, 0},
-    [NEMO_DTYPE_I8] = {"I8", 1, 1, 0},
-    [NEMO_DTYPE_U8] = {"U8", 1, 1, 0},
-    [NEMO_DTYPE_I16] = {"I16", 1, 2, 0},
-    [NEMO_DTYPE_U16] = {"U16", 1, 2, 0},
-    [NEMO_DTYPE_I32] = {"I32", 1, 4, 0},
-    [NEMO_DTYPE_U32] = {"U32", 1, 4, 0},
-    [NEMO_DTYPE_I64] = {"I64", 1, 8, 0},
-    [NEMO_DTYPE_U64] = {"U64", 1, 8, 0},
-    [NEMO_DTYPE_BOOL] = {"BOOL", 1, 1, 0},
-    [NEMO_DTYPE_Q4_0] = {"Q4_0", 32, 18, 1},
-    [NEMO_DTYPE_Q4_1] = {"Q4_1", 32, 20, 1},
-    [NEMO_DTYPE_Q5_0] = {"Q5_0", 32, 22, 1},
-    [NEMO_DTYPE_Q5_1] = {"Q5_1", 32, 24, 1},
-    [NEMO_DTYPE_Q8_0] = {"Q8_0", 32, 34, 1},
-    [NEMO_DTYPE_Q4_K] = {"Q4_K", 256, 144, 1},
-    [NEMO_DTYPE_Q5_K] = {"Q5_K", 256, 176, 1},
+    [NEMO_DTYPE_F32] = {"F32", 1, 4, 1},         [NEMO_DTYPE_F16] = {"F16", 1, 2, 1},
+    [NEMO_DTYPE_BF16] = {"BF16", 1, 2, 1},       [NEMO_DTYPE_F8_E4M3] = {"F8_E4M3", 1, 1, 1},
+    [NEMO_DTYPE_F8_E5M2] = {"F8_E5M2", 1, 1, 0}, [NEMO_DTYPE_F64] = {"F64", 1, 8, 0},
+    [NEMO_DTYPE_I8] = {"I8", 1, 1, 0},           [NEMO_DTYPE_U8] = {"U8", 1, 1, 0},
+    [NEMO_DTYPE_I16] = {"I16", 1, 2, 0},         [NEMO_DTYPE_U16] = {"U16", 1, 2, 0},
+    [NEMO_DTYPE_I32] = {"I32", 1, 4, 0},         [NEMO_DTYPE_U32] = {"U32", 1, 4, 0},
+    [NEMO_DTYPE_I64] = {"I64", 1, 8, 0},         [NEMO_DTYPE_U64] = {"U64", 1, 8, 0},
+    [NEMO_DTYPE_BOOL] = {"BOOL", 1, 1, 0},       [NEMO_DTYPE_Q4_0] = {"Q4_0", 32, 18, 1},
+    [NEMO_DTYPE_Q4_1] = {"Q4_1", 32, 20, 1},     [NEMO_DTYPE_Q5_0] = {"Q5_0", 32, 22, 1},
+    [NEMO_DTYPE_Q5_1] = {"Q5_1", 32, 24, 1},     [NEMO_DTYPE_Q8_0] = {"Q8_0", 32, 34, 1},
+    [NEMO_DTYPE_Q4_K] = {"Q4_K", 256, 144, 1},   [NEMO_DTYPE_Q5_K] = {"Q5_K", 256, 176, 1},
     [NEMO_DTYPE_Q6_K] = {"Q6_K", 256, 210, 1},
 };
 
@@ -88,7 +77,7 @@ uint16_t nemo_f32_to_f16(float f) {
     memcpy(&u, &f, 4);
     uint32_t sign = (u >> 16) & 0x8000;
     uint32_t abs = u & 0x7fffffffu;
-    if (abs > 0x7f800000u) return (uint16_t)(sign | 0x7e00); /* NaN */
+    if (abs > 0x7f800000u) return (uint16_t)(sign | 0x7e00);  /* NaN */
     if (abs >= 0x477ff000u) return (uint16_t)(sign | 0x7c00); /* rounds to >= 65536: inf */
     if (abs < 0x38800000u) { /* below the smallest normal: subnormal or zero */
         float a;

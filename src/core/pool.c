@@ -97,7 +97,9 @@ void nemo_pool_free(nemo_pool *p) {
     free(p);
 }
 
-int nemo_pool_size(const nemo_pool *p) { return p ? p->n : 1; }
+int nemo_pool_size(const nemo_pool *p) {
+    return p ? p->n : 1;
+}
 
 void nemo_pool_run(nemo_pool *p, nemo_pool_fn fn, void *ctx) {
     if (!p || p->n == 1) {

@@ -9,7 +9,9 @@
 #include <math.h>
 #include <stdlib.h>
 
-static void *alloc_floats(int64_t n) { return calloc((size_t)(n > 0 ? n : 1), sizeof(float)); }
+static void *alloc_floats(int64_t n) {
+    return calloc((size_t)(n > 0 ? n : 1), sizeof(float));
+}
 
 nemo_status nemo_session_create(const nemo_model *m, const nemo_session_params *p,
                                 nemo_session **out, nemo_error *err) {
@@ -56,8 +58,8 @@ nemo_status nemo_session_create(const nemo_model *m, const nemo_session_params *
     s->att_scratch = alloc_floats((int64_t)d.n_threads * d.n_ctx);
     s->logit_row = calloc((size_t)nb, sizeof *s->logit_row);
     if (!s->pool || !s->k_cache || !s->v_cache || !s->seq_len || !s->x || !s->xb || !s->q ||
-        !s->kv || !s->att || !s->out || !s->hb || !s->hb2 || !s->mat_scratch ||
-        !s->att_scratch || !s->logit_row) {
+        !s->kv || !s->att || !s->out || !s->hb || !s->hb2 || !s->mat_scratch || !s->att_scratch ||
+        !s->logit_row) {
         nemo_session_free(s);
         return nemo_fail(err, NEMO_ERR_NOMEM,
                          "out of memory for a session of %d sequence(s) × %d positions (KV cache "
@@ -152,11 +154,12 @@ static nemo_status check_batch(const nemo_session *s, const nemo_batch *b, nemo_
     for (int i = 0; i < b->n_tokens && !st; i++) {
         int tok = b->token[i], pos = b->pos[i], seq = b->seq[i];
         if (tok < 0 || tok >= c->vocab_size)
-            st = nemo_fail(err, NEMO_ERR_ARG, "batch token %d: id %d outside the vocabulary [0, %d)",
-                           i, tok, c->vocab_size);
+            st =
+                nemo_fail(err, NEMO_ERR_ARG, "batch token %d: id %d outside the vocabulary [0, %d)",
+                          i, tok, c->vocab_size);
         else if (seq < 0 || seq >= s->n_seq)
-            st = nemo_fail(err, NEMO_ERR_ARG, "batch token %d: sequence %d outside [0, %d)", i,
-                           seq, s->n_seq);
+            st = nemo_fail(err, NEMO_ERR_ARG, "batch token %d: sequence %d outside [0, %d)", i, seq,
+                           s->n_seq);
         else if (pos < 0 || pos >= s->n_ctx)
             st = nemo_fail(err, NEMO_ERR_FULL,
                            "batch token %d: position %d outside the context of %d positions", i,
@@ -196,8 +199,8 @@ nemo_status nemo_session_decode(nemo_session *s, const nemo_batch *b, nemo_error
     }
 
     for (int t = 0; t < n; t++) {
-        const uint8_t *row =
-            (const uint8_t *)m->tok_embeddings.data + (uint64_t)b->token[t] * m->tok_embeddings.row_bytes;
+        const uint8_t *row = (const uint8_t *)m->tok_embeddings.data +
+                             (uint64_t)b->token[t] * m->tok_embeddings.row_bytes;
         nemo_dequant_row(m->tok_embeddings.dtype, row, s->x + (int64_t)t * dim, dim);
     }
     for (int l = 0; l < c->n_layers; l++) {

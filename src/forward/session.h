@@ -13,20 +13,20 @@ struct nemo_session {
     float *k_cache, *v_cache;
     int *seq_len; /* [n_seq] positions cached */
     /* batch activations (n_batch rows each) */
-    float *x;    /* [n_batch, dim] residual stream */
-    float *xb;   /* [n_batch, dim] normed input */
-    float *q;    /* [n_batch, n_heads * head_dim] */
-    float *kv;   /* [n_batch, 2 * n_kv_heads * head_dim] (k then v) */
-    float *att;  /* [n_batch, n_heads * head_dim] attention output */
-    float *out;  /* [n_batch, dim] projection output */
-    float *hb;   /* [n_batch, hidden_dim] gate */
-    float *hb2;  /* [n_batch, hidden_dim] up */
+    float *x;           /* [n_batch, dim] residual stream */
+    float *xb;          /* [n_batch, dim] normed input */
+    float *q;           /* [n_batch, n_heads * head_dim] */
+    float *kv;          /* [n_batch, 2 * n_kv_heads * head_dim] (k then v) */
+    float *att;         /* [n_batch, n_heads * head_dim] attention output */
+    float *out;         /* [n_batch, dim] projection output */
+    float *hb;          /* [n_batch, hidden_dim] gate */
+    float *hb2;         /* [n_batch, hidden_dim] up */
     float *mat_scratch; /* [n_threads, max cols] dequantized weight rows */
     float *att_scratch; /* [n_threads, n_ctx] attention scores */
     /* logits of the last decode */
-    float *logits;      /* [logits_cap, vocab] */
+    float *logits; /* [logits_cap, vocab] */
     int logits_cap;
-    int *logit_row;     /* [n_batch] row in logits of batch token i, or -1 */
+    int *logit_row; /* [n_batch] row in logits of batch token i, or -1 */
     int last_n_tokens;
 };
 

@@ -146,13 +146,12 @@ done:
 }
 
 nemo_status nemo_config_validate(const nemo_config *c, const char *src, nemo_error *err) {
-#define NEED(cond, ...)                                                                        \
+#define NEED(cond, ...)                                                                            \
     if (!(cond)) return nemo_fail(err, NEMO_ERR_CONFIG, __VA_ARGS__)
     NEED(c->dim > 0 && c->dim <= 65536, "%s: dim %d outside [1, 65536]", src, c->dim);
     NEED(c->n_layers > 0 && c->n_layers <= 1024, "%s: n_layers %d outside [1, 1024]", src,
          c->n_layers);
-    NEED(c->n_heads > 0 && c->n_heads <= 1024, "%s: n_heads %d outside [1, 1024]", src,
-         c->n_heads);
+    NEED(c->n_heads > 0 && c->n_heads <= 1024, "%s: n_heads %d outside [1, 1024]", src, c->n_heads);
     NEED(c->n_kv_heads > 0 && c->n_heads % c->n_kv_heads == 0,
          "%s: n_kv_heads %d must divide n_heads %d", src, c->n_kv_heads, c->n_heads);
     NEED(c->head_dim > 0 && c->head_dim <= 1024 && c->head_dim % 2 == 0,

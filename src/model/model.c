@@ -47,8 +47,8 @@ static const name_scheme HF_NAMES = {
 static const nemo_tensor_entry *need(nemo_model *m, const char *name, nemo_error *err) {
     const nemo_tensor_entry *e = nemo_tdir_find(&m->dir, name);
     if (!e)
-        nemo_fail(err, NEMO_ERR_MISSING, "%s: tensor '%s' is missing from the checkpoint",
-                  m->path, name);
+        nemo_fail(err, NEMO_ERR_MISSING, "%s: tensor '%s' is missing from the checkpoint", m->path,
+                  name);
     return e;
 }
 
@@ -94,11 +94,11 @@ static nemo_status bind_vector(nemo_model *m, const char *name, int64_t n, float
         return nemo_fail(err, NEMO_ERR_SHAPE,
                          "%s: tensor '%s' has %d dimension(s) and %llu elements, expected a "
                          "vector of %lld",
-                         where(m, e), name, e->ndim, (unsigned long long)e->n_elems,
-                         (long long)n);
+                         where(m, e), name, e->ndim, (unsigned long long)e->n_elems, (long long)n);
     if (e->dtype != NEMO_DTYPE_F32 && e->dtype != NEMO_DTYPE_F16 && e->dtype != NEMO_DTYPE_BF16)
-        return nemo_fail(err, NEMO_ERR_UNSUPPORTED, "%s: tensor '%s' has dtype %s, expected a "
-                                                    "float type for a norm weight",
+        return nemo_fail(err, NEMO_ERR_UNSUPPORTED,
+                         "%s: tensor '%s' has dtype %s, expected a "
+                         "float type for a norm weight",
                          where(m, e), name, nemo_dtype_name(e->dtype));
     float *v = malloc((size_t)n * sizeof *v);
     if (!v) return nemo_fail(err, NEMO_ERR_NOMEM, "out of memory");
@@ -127,8 +127,7 @@ static nemo_status bind_weights(nemo_model *m, const name_scheme *ns, nemo_error
     const nemo_config *c = &m->cfg;
     int64_t q = (int64_t)c->n_heads * c->head_dim, kv = (int64_t)c->n_kv_heads * c->head_dim;
     nemo_status st;
-    if ((st = bind_matrix(m, ns->embed, c->vocab_size, c->dim, &m->tok_embeddings, err)))
-        return st;
+    if ((st = bind_matrix(m, ns->embed, c->vocab_size, c->dim, &m->tok_embeddings, err))) return st;
     if (c->tied_embeddings && !nemo_tdir_find(&m->dir, ns->output))
         m->output = m->tok_embeddings;
     else if ((st = bind_matrix(m, ns->output, c->vocab_size, c->dim, &m->output, err)))
@@ -248,7 +247,9 @@ void nemo_model_free(nemo_model *m) {
     free(m);
 }
 
-const nemo_config *nemo_model_config(const nemo_model *m) { return &m->cfg; }
+const nemo_config *nemo_model_config(const nemo_model *m) {
+    return &m->cfg;
+}
 
 void nemo_model_get_info(const nemo_model *m, nemo_model_info *out) {
     memset(out, 0, sizeof *out);

@@ -11,31 +11,29 @@
 extern int test_failed_checks; /* checks failed in the current TEST */
 extern const char *test_current;
 
-#define CHECK(cond)                                                                            \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            test_failed_checks++;                                                              \
-            fprintf(stderr, "  FAIL %s:%d in %s: %s\n", __FILE__, __LINE__, test_current,     \
-                    #cond);                                                                    \
-        }                                                                                      \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            test_failed_checks++;                                                                  \
+            fprintf(stderr, "  FAIL %s:%d in %s: %s\n", __FILE__, __LINE__, test_current, #cond);  \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_MSG(cond, ...)                                                                   \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            test_failed_checks++;                                                              \
-            fprintf(stderr, "  FAIL %s:%d in %s: %s: ", __FILE__, __LINE__, test_current,     \
-                    #cond);                                                                    \
-            fprintf(stderr, __VA_ARGS__);                                                      \
-            fputc('\n', stderr);                                                               \
-        }                                                                                      \
+#define CHECK_MSG(cond, ...)                                                                       \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            test_failed_checks++;                                                                  \
+            fprintf(stderr, "  FAIL %s:%d in %s: %s: ", __FILE__, __LINE__, test_current, #cond);  \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+        }                                                                                          \
     } while (0)
 
 /* Checks that an expression returning nemo_status succeeded; prints err on failure. */
-#define CHECK_OK(expr, errp)                                                                   \
-    do {                                                                                       \
-        nemo_status st_ = (expr);                                                              \
-        CHECK_MSG(st_ == NEMO_OK, "%s", (errp)->msg);                                          \
+#define CHECK_OK(expr, errp)                                                                       \
+    do {                                                                                           \
+        nemo_status st_ = (expr);                                                                  \
+        CHECK_MSG(st_ == NEMO_OK, "%s", (errp)->msg);                                              \
     } while (0)
 
 typedef void (*test_fn)(void);

@@ -73,7 +73,8 @@ static void test_bad_headers(void) {
     expect_error("{\"a\":{\"dtype\":\"Q4_K\",\"shape\":[256],\"data_offsets\":[0,144]}}", 144,
                  "unknown dtype");
     expect_error("{\"a\":{\"shape\":[2],\"data_offsets\":[0,8]}}", 8, "dtype");
-    expect_error("{\"a\":{\"dtype\":\"F32\",\"shape\":[-2],\"data_offsets\":[0,8]}}", 8, "shape[0]");
+    expect_error("{\"a\":{\"dtype\":\"F32\",\"shape\":[-2],\"data_offsets\":[0,8]}}", 8,
+                 "shape[0]");
     expect_error("{\"a\":{\"dtype\":\"F32\",\"shape\":[2.0],\"data_offsets\":[0,8]}}", 8,
                  "shape[0]");
     expect_error("{\"a\":{\"dtype\":\"F32\",\"shape\":[1,1,1,1,1,1,1,1,1],\"data_offsets\":[0,4]}}",
@@ -114,7 +115,8 @@ static void test_bad_framing(void) {
     CHECK(nemo_st_parse(&d, 0, huge, sizeof huge, "t.safetensors", &err) == NEMO_ERR_FORMAT);
     CHECK(strstr(err.msg, "limit") != NULL);
     uint64_t size;
-    uint8_t *b = image("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8, &size);
+    uint8_t *b =
+        image("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8, &size);
     CHECK(nemo_st_parse(&d, 0, b, 20, "t.safetensors", &err) == NEMO_ERR_FORMAT); /* truncated */
     CHECK(strstr(err.msg, "truncated") != NULL);
     free(b);
@@ -134,7 +136,8 @@ static void test_index(void) {
     snprintf(dir, sizeof dir, "%s/index", test_tmpdir());
     mkdir(dir, 0777);
     uint64_t size;
-    uint8_t *b = image("{\"x\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8, &size);
+    uint8_t *b =
+        image("{\"x\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8, &size);
     snprintf(p, sizeof p, "%s/s1.safetensors", dir);
     write_file(p, b, size);
     free(b);
