@@ -178,12 +178,15 @@ typedef struct nemo_synth_params {
     nemo_config cfg;  /* architecture; layout NATIVE or HF */
     nemo_dtype dtype; /* F32, F16 or BF16 */
     uint64_t seed;
-    int n_shards; /* HF layout: number of model-0000k-of-0000n files (0 = 1) */
+    int n_shards; /* HF layout: number of model-0000k-of-0000n files (0 = 1); native: 0 or 1 */
 } nemo_synth_params;
 
 /* Fills p with the full Mistral NeMo 12B shape (bf16, native layout, seed 0). */
 void nemo_synth_defaults(nemo_synth_params *p);
-/* progress may be NULL; it is called with bytes written so far and the total. */
+/* Creates dir (and parents) if needed and writes the layout's files into it, replacing files
+ * of the same names. The native and HF folders of one seed hold the same model (HF q/k rows
+ * permuted per spec 1.4). Data is streamed: memory use stays small for any shape.
+ * progress may be NULL; it is called with tensor bytes written so far and their total. */
 nemo_status nemo_synth_write(const nemo_synth_params *p, const char *dir,
                              void (*progress)(uint64_t done, uint64_t total, void *user),
                              void *user, nemo_error *err);
@@ -248,6 +251,144 @@ nemo_status nemo_detok_push(nemo_detok *d, int32_t id, char *out, size_t cap, si
                             nemo_error *err);
 /* Emits what is held back (as U+FFFD for incomplete sequences) and resets. */
 nemo_status nemo_detok_flush(nemo_detok *d, char *out, size_t cap, size_t *n_out, nemo_error *err);
+
+/* ---------------------------------------------------------------- chat */
+/* (section owned by the chat module; see src/chat/)
+ * Instruct chat in Mistral's v3 format with Tekken control tokens, the format Mistral NeMo
+ * Instruct was trained on. Encoding matches mistral-common 1.13.1's
+ * MistralTokenizer.encode_chat_completion id for id, and requests are validated like its
+ * default ("test") validation mode. Known limits: numbers beyond 64-bit integers / doubles and
+ * NaN/Infinity literals inside string arguments; image/audio/thinking content is
+ * NEMO_ERR_UNSUPPORTED. */
+
+typedef struct nemo_chat nemo_chat; /* a conversation: messages (+ tools) as given */
+
+/* Parses and validates an OpenAI-style request (UTF-8 JSON):
+ *   {"messages": [{"role": "system"|"developer"|"user"|"assistant"|"tool", "content": string |
+ *     [{"type": "text", "text": ...}] | null (assistant), "tool_calls": [{"id", "type":
+ *     "function", "function": {"name", "arguments": string | object}}], "tool_call_id", "name"}],
+ *    "tools": [{"type": "function", "function": {"name", "description", "parameters"}}],
+ *    "continue_final_message": bool}          (other keys are ignored)
+ * Invalid conversations fail with NEMO_ERR_ARG and mistral-common's wording (wrong role order,
+ * unpaired tool results, empty conversation, tool-call ids not [A-Za-z0-9]{9}, function names
+ * not [A-Za-z0-9_-]{1,64}, parameters that are not a draft-7 JSON schema...).
+ * *out is owned by the caller: release with nemo_chat_free. */
+nemo_status nemo_chat_parse(const char *json, size_t len, nemo_chat **out, nemo_error *err);
+/* An empty conversation for building turn by turn (interactive chat). Owned by the caller. */
+nemo_status nemo_chat_create(nemo_chat **out, nemo_error *err);
+void nemo_chat_free(nemo_chat *c);
+/* Appends a text message; role is "system", "user" or "assistant"; text (len bytes) is copied. */
+nemo_status nemo_chat_add(nemo_chat *c, const char *role, const char *text, size_t len,
+                          nemo_error *err);
+/* Removes the last message (no-op when empty), e.g. to retry an interrupted turn. */
+void nemo_chat_pop(nemo_chat *c);
+int nemo_chat_count(const nemo_chat *c);
+/* Runs the validator (nemo_chat_parse already did; builders may call it before encoding). */
+nemo_status nemo_chat_validate(const nemo_chat *c, nemo_error *err);
+/* The prompt ids: BOS, the turns, ending where the model continues ([/INST] after a user
+ * message, [/TOOL_RESULTS] after tool results, or inside a continued assistant message).
+ * *ids is malloc'd and owned by the caller (free()); *n_ids is its length. */
+nemo_status nemo_chat_encode(const nemo_chat *c, const nemo_tokenizer *t, int32_t **ids,
+                             size_t *n_ids, nemo_error *err);
+
+/* Tool calls parsed out of generated text. */
+typedef struct nemo_tool_call {
+    char *name;      /* NUL-terminated UTF-8 */
+    char *arguments; /* JSON text of the arguments (an object as json.dumps writes it, or the
+                        string the model wrote when it gave a string) */
+    char *id;        /* the model's id when it is 9 [A-Za-z0-9], else a fresh random one */
+} nemo_tool_call;
+
+typedef struct nemo_tool_calls {
+    char *content;  /* text before [TOOL_CALLS] ("" when none); never NULL */
+    int has_marker; /* [TOOL_CALLS] was emitted */
+    char *raw;      /* the text after [TOOL_CALLS] as generated (NULL without marker) */
+    int malformed;  /* marker present but raw is not a list of {name, arguments}: calls
+                       is empty and raw must be shown to the user instead */
+    char *trailing; /* text after the JSON array (NULL if none) */
+    nemo_tool_call *calls;
+    int n_calls;
+} nemo_tool_calls;
+
+/* Parses model output: `before` is the text decoded before the [TOOL_CALLS] control token (id 9
+ * for NeMo) and `after` the text decoded after it (after = NULL when the token was not emitted).
+ * Passing the two parts separately keeps a literal "[TOOL_CALLS]" typed as text from counting.
+ * Missing or invalid ids are drawn from *rng (any 64-bit state; advanced). Malformed output is
+ * not an error: see `malformed`. *out is owned by the caller: nemo_tool_calls_free. */
+nemo_status nemo_tool_calls_parse(const char *before, size_t before_len, const char *after,
+                                  size_t after_len, uint64_t *rng, nemo_tool_calls **out,
+                                  nemo_error *err);
+/* Same from generated ids: splits at the first [TOOL_CALLS] and decodes both sides (special
+ * tokens skipped). */
+nemo_status nemo_tool_calls_parse_ids(const nemo_tokenizer *t, const int32_t *ids, size_t n,
+                                      uint64_t *rng, nemo_tool_calls **out, nemo_error *err);
+void nemo_tool_calls_free(nemo_tool_calls *tc);
+
+/* Streaming: feed decoded pieces as they are generated. Text before the marker is content to
+ * show at once; from the marker on the text is collected for nemo_tool_stream_finish. */
+typedef struct nemo_tool_stream nemo_tool_stream;
+nemo_status nemo_tool_stream_create(nemo_tool_stream **out, nemo_error *err);
+void nemo_tool_stream_free(nemo_tool_stream *s);
+/* is_marker != 0: this piece is the [TOOL_CALLS] token itself (its text is not kept).
+ * *content_len (may be NULL) = how many bytes of piece are user-visible content (0 once in a
+ * tool call). */
+nemo_status nemo_tool_stream_feed(nemo_tool_stream *s, const char *piece, size_t len, int is_marker,
+                                  size_t *content_len, nemo_error *err);
+/* 1 once the marker was seen. */
+int nemo_tool_stream_in_calls(const nemo_tool_stream *s);
+/* Number of complete top-level {...} objects of the call list so far (progress display). */
+int nemo_tool_stream_calls_done(const nemo_tool_stream *s);
+/* Parses everything fed so far (see nemo_tool_calls_parse) and resets the stream. */
+nemo_status nemo_tool_stream_finish(nemo_tool_stream *s, uint64_t *rng, nemo_tool_calls **out,
+                                    nemo_error *err);
+
+/* ---------------------------------------------------------------- sampler */
+/* (section owned by the sampler module; see src/sampler/)
+ * Turns a logits row into the next id. All memory is reserved at create: sampling a token
+ * allocates nothing. Order: penalties, then greedy (temperature <= 0) or top-k, softmax at
+ * temperature, min-p, top-p, and a draw from the sampler's own PRNG. */
+
+typedef struct nemo_sampler_params {
+    float temperature;       /* <= 0: greedy (argmax, lowest id on ties). NeMo chat: 0.3 */
+    int top_k;               /* keep the k most likely; 0 = off */
+    float top_p;             /* nucleus: smallest set with probability >= top_p; 1 = off */
+    float min_p;             /* drop ids with p < min_p * p_max; 0 = off */
+    float repeat_penalty;    /* ids in the window: logit / r if > 0 else logit * r; 1 = off */
+    float frequency_penalty; /* logit -= f * (occurrences in the window); 0 = off */
+    float presence_penalty;  /* logit -= p if it occurs in the window; 0 = off */
+    int penalty_window;      /* how many previous ids the penalties look at (0 = 64) */
+    uint64_t seed;           /* same seed, same logits, same ids */
+} nemo_sampler_params;
+
+/* Defaults: temperature 0.3, top_p 1, no top-k/min-p/penalties, window 64, seed 0. */
+void nemo_sampler_defaults(nemo_sampler_params *p);
+
+typedef struct nemo_sampler nemo_sampler;
+/* *out is owned by the caller: nemo_sampler_free. */
+nemo_status nemo_sampler_create(const nemo_sampler_params *p, int vocab_size, nemo_sampler **out,
+                                nemo_error *err);
+void nemo_sampler_free(nemo_sampler *s);
+/* Forgets the penalty history and restarts the PRNG from the seed. */
+void nemo_sampler_reset(nemo_sampler *s);
+/* Records an id in the penalty window (prompt ids, or ids chosen elsewhere). */
+void nemo_sampler_accept(nemo_sampler *s, int32_t id);
+/* Picks the next id from logits[vocab_size] (not modified) and records it in the window. */
+int32_t nemo_sampler_sample(nemo_sampler *s, const float *logits);
+/* The sampler's PRNG state, borrowed (e.g. for nemo_tool_calls_parse ids). */
+uint64_t *nemo_sampler_rng(nemo_sampler *s);
+
+/* Stop strings matched across token boundaries: feed each piece of generated text; what can no
+ * longer be the start of a stop string comes out, the rest is held back. */
+typedef struct nemo_stop nemo_stop;
+/* n strings (copied; empty ones ignored). *out owned by the caller: nemo_stop_free. */
+nemo_status nemo_stop_create(const char *const *strings, int n, nemo_stop **out, nemo_error *err);
+void nemo_stop_free(nemo_stop *s);
+/* Returns 1 when a stop string completed (generation should end), else 0, or -1 when out of
+ * memory. *emit / *emit_len: text to output now (borrowed; valid until the next call); on a
+ * stop it is the text before the stop string, which is itself dropped. */
+int nemo_stop_feed(nemo_stop *s, const char *text, size_t len, const char **emit, size_t *emit_len);
+/* At the end of generation: the held-back text (borrowed), and a reset. */
+void nemo_stop_flush(nemo_stop *s, const char **emit, size_t *emit_len);
 
 /* ---------------------------------------------------------------- end */
 

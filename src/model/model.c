@@ -3,6 +3,7 @@
  * but the norm vectors; weights stay in the mapping in their file dtype. */
 #include "model/model.h"
 
+#include "checkpoint/gguf.h"
 #include "checkpoint/safetensors.h"
 
 #include <stdio.h>
@@ -44,8 +45,23 @@ static const name_scheme HF_NAMES = {
     "model.layers.%d.mlp.up_proj.weight",
 };
 
+static const name_scheme GGUF_NAMES = {
+    "token_embd.weight",
+    "output.weight",
+    "output_norm.weight",
+    "blk.%d.attn_norm.weight",
+    "blk.%d.ffn_norm.weight",
+    "blk.%d.attn_q.weight",
+    "blk.%d.attn_k.weight",
+    "blk.%d.attn_v.weight",
+    "blk.%d.attn_output.weight",
+    "blk.%d.ffn_gate.weight",
+    "blk.%d.ffn_down.weight",
+    "blk.%d.ffn_up.weight",
+};
+
 static const nemo_tensor_entry *need(nemo_model *m, const char *name, nemo_error *err) {
-    const nemo_tensor_entry *e = nemo_tdir_find(&m->dir, name);
+    const nemo_tensor_entry *e = nemo_tdir_find(m->tdir, name);
     if (!e)
         nemo_fail(err, NEMO_ERR_MISSING, "%s: tensor '%s' is missing from the checkpoint", m->path,
                   name);
@@ -53,7 +69,7 @@ static const nemo_tensor_entry *need(nemo_model *m, const char *name, nemo_error
 }
 
 static const char *where(const nemo_model *m, const nemo_tensor_entry *e) {
-    return m->dir.paths[e->file];
+    return e->file >= 0 && e->file < m->tdir->n_files ? m->tdir->paths[e->file] : m->path;
 }
 
 static nemo_status bind_matrix(nemo_model *m, const char *name, int64_t rows, int64_t cols,
@@ -128,7 +144,7 @@ static nemo_status bind_weights(nemo_model *m, const name_scheme *ns, nemo_error
     int64_t q = (int64_t)c->n_heads * c->head_dim, kv = (int64_t)c->n_kv_heads * c->head_dim;
     nemo_status st;
     if ((st = bind_matrix(m, ns->embed, c->vocab_size, c->dim, &m->tok_embeddings, err))) return st;
-    if (c->tied_embeddings && !nemo_tdir_find(&m->dir, ns->output))
+    if (c->tied_embeddings && !nemo_tdir_find(m->tdir, ns->output))
         m->output = m->tok_embeddings;
     else if ((st = bind_matrix(m, ns->output, c->vocab_size, c->dim, &m->output, err)))
         return st;
@@ -204,6 +220,7 @@ nemo_status nemo_model_open(const char *path, nemo_model **out, nemo_error *err)
     nemo_model *m = calloc(1, sizeof *m);
     if (!m) return nemo_fail(err, NEMO_ERR_NOMEM, "out of memory");
     snprintf(m->path, sizeof m->path, "%s", path);
+    m->tdir = &m->dir;
     nemo_status st;
     if (is_dir(path)) {
         st = open_folder(m, path, err);
@@ -217,7 +234,12 @@ nemo_status nemo_model_open(const char *path, nemo_model **out, nemo_error *err)
             snprintf(dir, sizeof dir, ".");
         st = open_folder(m, dir, err);
     } else if (has_suffix(path, ".gguf")) {
-        st = nemo_fail(err, NEMO_ERR_UNSUPPORTED, "%s: GGUF models are not supported yet", path);
+        st = nemo_gguf_open(path, &m->gguf, err);
+        if (!st) st = nemo_gguf_config(m->gguf, &m->cfg, err);
+        if (!st) {
+            m->tdir = &m->gguf->dir;
+            m->format = "gguf";
+        }
     } else if (!nemo_file_exists(path)) {
         st = nemo_fail(err, NEMO_ERR_IO, "%s: no such file or folder", path);
     } else {
@@ -225,7 +247,10 @@ nemo_status nemo_model_open(const char *path, nemo_model **out, nemo_error *err)
                        "%s: unknown model file type (expected a folder, .safetensors or .gguf)",
                        path);
     }
-    if (!st) st = bind_weights(m, m->cfg.layout == NEMO_LAYOUT_HF ? &HF_NAMES : &NATIVE_NAMES, err);
+    const name_scheme *names = m->cfg.layout == NEMO_LAYOUT_HF     ? &HF_NAMES
+                               : m->cfg.layout == NEMO_LAYOUT_GGUF ? &GGUF_NAMES
+                                                                   : &NATIVE_NAMES;
+    if (!st) st = bind_weights(m, names, err);
     if (st) {
         nemo_model_free(m);
         return st;
@@ -244,6 +269,7 @@ void nemo_model_free(nemo_model *m) {
     free(m->layers);
     free(m->final_norm);
     nemo_tdir_free(&m->dir);
+    nemo_gguf_free(m->gguf);
     free(m);
 }
 
@@ -263,8 +289,8 @@ void nemo_model_get_info(const nemo_model *m, nemo_model_info *out) {
     if (c->tied_embeddings && m->output.data != m->tok_embeddings.data)
         out->n_params += (uint64_t)c->vocab_size * c->dim;
     uint64_t biggest = 0;
-    for (int i = 0; i < m->dir.n_entries; i++) {
-        const nemo_tensor_entry *e = &m->dir.entries[i];
+    for (int i = 0; i < m->tdir->n_entries; i++) {
+        const nemo_tensor_entry *e = &m->tdir->entries[i];
         out->weight_bytes += e->nbytes;
         if (e->nbytes > biggest) {
             biggest = e->nbytes;

@@ -26,9 +26,13 @@ typedef struct nemo_layer_weights {
     nemo_wmat w3;     /* up [hidden_dim, dim] */
 } nemo_layer_weights;
 
+struct nemo_gguf;
+
 struct nemo_model {
     nemo_config cfg;
-    nemo_tensor_dir dir;
+    nemo_tensor_dir dir;         /* safetensors files (unused for GGUF) */
+    const nemo_tensor_dir *tdir; /* where the tensors are: &dir, or the GGUF file's directory */
+    struct nemo_gguf *gguf;      /* the open GGUF file (metadata, vocabulary), or NULL */
     nemo_wmat tok_embeddings; /* [vocab, dim] */
     nemo_wmat output;         /* [vocab, dim] (= tok_embeddings when tied) */
     float *final_norm;        /* [dim] */
