@@ -18,6 +18,10 @@ typedef struct cli_command {
 int cmd_info(int argc, char **argv);
 int cmd_logits(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
+int cmd_synth(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
+int cmd_detokenize(int argc, char **argv);
+int cmd_encode_chat(int argc, char **argv);
 
 /* Prints "nemo CMD: <err->msg>" on stderr and returns exit code 1. */
 int cli_report(const char *cmd, const nemo_error *err);

@@ -18,6 +18,10 @@ static const cli_command COMMANDS[] = {
     {"info", cmd_info, "print a model's architecture, parameter count, dtype and memory"},
     {"logits", cmd_logits, "run the forward pass over token ids, write last logits (f32)"},
     {"generate", cmd_generate, "greedy-generate token ids after token ids"},
+    {"synth", cmd_synth, "write a synthetic checkpoint (deterministic random weights)"},
+    {"tokenize", cmd_tokenize, "UTF-8 text on stdin -> token ids (Tekken or SentencePiece)"},
+    {"detokenize", cmd_detokenize, "token ids on stdin -> UTF-8 text"},
+    {"encode-chat", cmd_encode_chat, "OpenAI-style chat request on stdin -> prompt token ids"},
     {"version", cmd_version, "print the version"},
 };
 
