@@ -3,7 +3,7 @@
 
 transformers loads the GGUF (dequantizing every weight to f32) and computes, for a few
 prompts, the top-16 logits of the last prompt position and a 64-token greedy continuation.
-Writes tests/golden/forward/smollm2_q4_1.json, checked by tests/cli/smollm2_golden.sh.
+Writes tests/golden/smollm2/q4_1.json, checked by tests/cli/smollm2_golden.sh.
 
 Needs /work/venv-style tooling: torch, transformers, gguf, accelerate (scripts/requirements-dev.txt).
 Usage: python scripts/golden_smollm2.py
@@ -77,7 +77,7 @@ def main():
         "generator": "scripts/golden_smollm2.py",
         "cases": cases,
     }
-    dst = os.path.join(ROOT, "tests/golden/forward/smollm2_q4_1.json")
+    dst = os.path.join(ROOT, "tests/golden/smollm2/q4_1.json")
     with open(dst, "w") as f:
         json.dump(out, f, indent=1, ensure_ascii=False)
         f.write("\n")

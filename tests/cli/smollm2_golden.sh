@@ -8,7 +8,7 @@ REL=${NEMO_RELEASE_BIN:-build/release/nemo}
 T=${NEMO_TEST_TMP:-/tmp}/smollm2
 mkdir -p "$T"
 MODEL=${NEMO_SMOLLM2:-$(python3 scripts/fixture.py SmolLM2-135M-Instruct.Q4_1.gguf)} || exit 1
-GOLDEN=tests/golden/forward/smollm2_q4_1.json
+GOLDEN=tests/golden/smollm2/q4_1.json
 python3 - "$REL" "$MODEL" "$GOLDEN" "$T" <<'PY'
 import json, struct, subprocess, sys
 rel, model, golden, tmp = sys.argv[1:]
