@@ -57,6 +57,7 @@ tests: $(TEST_BINS) $(BUILD)/nemo
 # tests/run.sh with the release binary.
 test:
 	bash scripts/install-deps.sh --check
+	$(MAKE) format-check
 	$(MAKE) MODE=asan tests
 	$(MAKE) MODE=release all
 	bash tests/run.sh

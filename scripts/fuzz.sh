@@ -30,8 +30,11 @@ for name in "${targets[@]}"; do
     corpus=.cache/fuzz/$name
     mkdir -p "$corpus"
     echo "== fuzz $name for ${SECS}s"
+    seeds=()
+    [ -d "tests/fuzz/seeds/$name" ] && seeds=("tests/fuzz/seeds/$name")
     if ! "$bin" -max_total_time="$SECS" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
-        -artifact_prefix="$OUT/$name-" -print_final_stats=1 "$corpus" 2>"$OUT/$name.log"; then
+        -artifact_prefix="$OUT/$name-" -print_final_stats=1 "$corpus" "${seeds[@]}" \
+        2>"$OUT/$name.log"; then
         echo "fuzz.sh: $name found a problem; see $OUT/$name.log and $OUT/$name-*" >&2
         tail -30 "$OUT/$name.log" >&2
         rc=1
