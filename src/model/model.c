@@ -46,18 +46,10 @@ static const name_scheme HF_NAMES = {
 };
 
 static const name_scheme GGUF_NAMES = {
-    "token_embd.weight",
-    "output.weight",
-    "output_norm.weight",
-    "blk.%d.attn_norm.weight",
-    "blk.%d.ffn_norm.weight",
-    "blk.%d.attn_q.weight",
-    "blk.%d.attn_k.weight",
-    "blk.%d.attn_v.weight",
-    "blk.%d.attn_output.weight",
-    "blk.%d.ffn_gate.weight",
-    "blk.%d.ffn_down.weight",
-    "blk.%d.ffn_up.weight",
+    "token_embd.weight",       "output.weight",          "output_norm.weight",
+    "blk.%d.attn_norm.weight", "blk.%d.ffn_norm.weight", "blk.%d.attn_q.weight",
+    "blk.%d.attn_k.weight",    "blk.%d.attn_v.weight",   "blk.%d.attn_output.weight",
+    "blk.%d.ffn_gate.weight",  "blk.%d.ffn_down.weight", "blk.%d.ffn_up.weight",
 };
 
 static const nemo_tensor_entry *need(nemo_model *m, const char *name, nemo_error *err) {

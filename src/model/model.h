@@ -33,9 +33,9 @@ struct nemo_model {
     nemo_tensor_dir dir;         /* safetensors files (unused for GGUF) */
     const nemo_tensor_dir *tdir; /* where the tensors are: &dir, or the GGUF file's directory */
     struct nemo_gguf *gguf;      /* the open GGUF file (metadata, vocabulary), or NULL */
-    nemo_wmat tok_embeddings; /* [vocab, dim] */
-    nemo_wmat output;         /* [vocab, dim] (= tok_embeddings when tied) */
-    float *final_norm;        /* [dim] */
+    nemo_wmat tok_embeddings;    /* [vocab, dim] */
+    nemo_wmat output;            /* [vocab, dim] (= tok_embeddings when tied) */
+    float *final_norm;           /* [dim] */
     nemo_layer_weights *layers;
     const char *format;
     char path[4096];
