@@ -114,6 +114,18 @@ typedef struct nemo_model nemo_model;
  * next to its params.json/config.json, or a .gguf file. Weights are memory-mapped and stay in
  * their file dtype. *out is owned by the caller: release with nemo_model_free. */
 nemo_status nemo_model_open(const char *path, nemo_model **out, nemo_error *err);
+/* Options for nemo_model_open_ex; zero-initialize for defaults. */
+typedef struct nemo_model_params {
+    /* Called while weights are read into memory (page cache) with bytes done and their total,
+     * so front ends can draw a progress bar for large files; NULL = no calls. */
+    void (*progress)(uint64_t done, uint64_t total, void *user);
+    void *user;
+    int prefault; /* non-zero: touch every weight page at open (progress reports it), so the
+                     first token is not slowed by page faults */
+} nemo_model_params;
+/* nemo_model_open with options; p may be NULL (same as nemo_model_open). */
+nemo_status nemo_model_open_ex(const char *path, const nemo_model_params *p, nemo_model **out,
+                               nemo_error *err);
 void nemo_model_free(nemo_model *m);
 /* Borrowed; valid while m lives. */
 const nemo_config *nemo_model_config(const nemo_model *m);
@@ -203,8 +215,10 @@ typedef enum nemo_tokenizer_kind {
     NEMO_TOKENIZER_GGUF,       /* vocabulary embedded in a GGUF file */
 } nemo_tokenizer_kind;
 
-/* path: a tekken.json, a tokenizer.model* file, or a model folder (tekken.json is preferred,
- * else tokenizer.model.v3, .v2, .v1, tokenizer.model). *out is owned by the caller. */
+/* path: a tekken.json, a tokenizer.model* file, a .gguf file (its embedded vocabulary: gpt2-style
+ * BPE with its pre-tokenizer, or SentencePiece "llama"), or a model folder (tekken.json is
+ * preferred, else tokenizer.model.v3, .v2, .v1, tokenizer.model). *out is owned by the
+ * caller. */
 nemo_status nemo_tokenizer_open(const char *path, nemo_tokenizer **out, nemo_error *err);
 void nemo_tokenizer_free(nemo_tokenizer *t);
 nemo_tokenizer_kind nemo_tokenizer_get_kind(const nemo_tokenizer *t);
@@ -213,6 +227,9 @@ int32_t nemo_tokenizer_bos_id(const nemo_tokenizer *t);
 int32_t nemo_tokenizer_eos_id(const nemo_tokenizer *t);
 /* Id of a special/control token by its name ("[INST]", "</s>"), or -1 if there is none. */
 int32_t nemo_tokenizer_special_id(const nemo_tokenizer *t, const char *name);
+/* The chat template the vocabulary came with (GGUF tokenizer.chat_template, Jinja text), or
+ * NULL. Borrowed; valid while t lives. nemo_chat_encode uses it to pick the prompt format. */
+const char *nemo_tokenizer_chat_template(const nemo_tokenizer *t);
 /* Non-zero if id is a special/control token (never produced by encoding text). */
 int nemo_tokenizer_is_special(const nemo_tokenizer *t, int32_t id);
 
@@ -285,8 +302,12 @@ void nemo_chat_pop(nemo_chat *c);
 int nemo_chat_count(const nemo_chat *c);
 /* Runs the validator (nemo_chat_parse already did; builders may call it before encoding). */
 nemo_status nemo_chat_validate(const nemo_chat *c, nemo_error *err);
-/* The prompt ids: BOS, the turns, ending where the model continues ([/INST] after a user
- * message, [/TOOL_RESULTS] after tool results, or inside a continued assistant message).
+/* The prompt ids in the tokenizer's chat format. Mistral tokenizers (those with an [INST]
+ * control token: Tekken, SentencePiece v1-v3, a NeMo GGUF) get mistral-common's format: BOS, the
+ * turns, ending where the model continues ([/INST] after a user message, [/TOOL_RESULTS] after
+ * tool results, or inside a continued assistant message). Other GGUF vocabularies get the
+ * format their chat template names (ChatML: <|im_start|>role\ncontent<|im_end|>\n ... then
+ * <|im_start|>assistant\n); NEMO_ERR_UNSUPPORTED names the template when it is unknown.
  * *ids is malloc'd and owned by the caller (free()); *n_ids is its length. */
 nemo_status nemo_chat_encode(const nemo_chat *c, const nemo_tokenizer *t, int32_t **ids,
                              size_t *n_ids, nemo_error *err);

@@ -91,6 +91,7 @@ static nemo_status bind_matrix(nemo_model *m, const char *name, int64_t rows, in
     w->rows = rows;
     w->cols = cols;
     w->row_bytes = nemo_dtype_bytes(e->dtype, (uint64_t)cols);
+    w->scale = 1.0f;
     return NEMO_OK;
 }
 
@@ -248,6 +249,39 @@ nemo_status nemo_model_open(const char *path, nemo_model **out, nemo_error *err)
         return st;
     }
     *out = m;
+    return NEMO_OK;
+}
+
+/* Reads one byte per page so the kernel pulls the weights into the page cache now, with
+ * progress, instead of during the first forward pass. */
+static void prefault(const nemo_model *m, const nemo_model_params *p) {
+    const nemo_tensor_dir *d = m->tdir;
+    uint64_t total = 0, done = 0;
+    for (int f = 0; f < d->n_files; f++) total += d->maps[f].size;
+    const uint64_t step = 64ull << 20;
+    uint64_t next = 0;
+    volatile uint8_t sink = 0;
+    for (int f = 0; f < d->n_files; f++) {
+        const uint8_t *b = d->maps[f].data;
+        for (uint64_t off = 0; off < d->maps[f].size; off += 4096, done += 4096) {
+            sink ^= b[off];
+            if (p->progress && done >= next) {
+                p->progress(done, total, p->user);
+                next = done + step;
+            }
+        }
+        done = 0;
+        for (int g = 0; g <= f; g++) done += d->maps[g].size;
+    }
+    (void)sink;
+    if (p->progress) p->progress(total, total, p->user);
+}
+
+nemo_status nemo_model_open_ex(const char *path, const nemo_model_params *p, nemo_model **out,
+                               nemo_error *err) {
+    nemo_status st = nemo_model_open(path, out, err);
+    if (st || !p || !p->prefault) return st;
+    prefault(*out, p);
     return NEMO_OK;
 }
 

@@ -12,6 +12,8 @@ typedef struct nemo_wmat {
     nemo_dtype dtype;
     int64_t rows, cols;
     uint64_t row_bytes;
+    float scale; /* y = scale * (W·x): per-tensor dequantization scale of FP8 weights
+                    (weight_scale / qscale_weight); 1 for every other dtype */
 } nemo_wmat;
 
 typedef struct nemo_layer_weights {

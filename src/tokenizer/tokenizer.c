@@ -102,6 +102,11 @@ int32_t nemo_tokenizer_eos_id(const nemo_tokenizer *t) {
     return t->kind == NEMO_TOKENIZER_SPM ? nemo_spm_eos_id(t->spm) : t->tekken->eos_id;
 }
 
+const char *nemo_tokenizer_chat_template(const nemo_tokenizer *t) {
+    (void)t; /* Tekken and SentencePiece files carry no template; GGUF vocabularies do. */
+    return NULL;
+}
+
 int32_t nemo_tokenizer_special_id(const nemo_tokenizer *t, const char *name) {
     if (!name) return -1;
     if (t->kind == NEMO_TOKENIZER_SPM) {

@@ -59,7 +59,8 @@ static void matmul_worker(void *p, int ith, int nth) {
             wr = row;
         }
         for (int t = 0; t < c->n; t++)
-            c->y[(int64_t)t * W->rows + r] = nemo_cpu_dot(wr, c->x + (int64_t)t * W->cols, W->cols);
+            c->y[(int64_t)t * W->rows + r] =
+                W->scale * nemo_cpu_dot(wr, c->x + (int64_t)t * W->cols, W->cols);
     }
 }
 

@@ -9,8 +9,8 @@
 /* out[n, dim] = x[n, dim] / sqrt(mean(x^2) + eps) * w[dim]  (rows independent) */
 void nemo_cpu_rmsnorm(float *out, const float *x, const float *w, int n, int dim, float eps);
 
-/* y[n, W.rows] = x[n, W.cols] · Wᵀ. scratch: W.cols floats per pool thread. Threads split rows
- * of W, so every weight byte is read once per call whatever n is. */
+/* y[n, W.rows] = W.scale * x[n, W.cols] · Wᵀ. scratch: W.cols floats per pool thread. Threads split
+ * rows of W, so every weight byte is read once per call whatever n is. */
 void nemo_cpu_matmul(nemo_pool *pool, float *y, const float *x, int n, const nemo_wmat *W,
                      float *scratch);
 
