@@ -22,6 +22,8 @@ int cmd_synth(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_detokenize(int argc, char **argv);
 int cmd_encode_chat(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_chat(int argc, char **argv);
 
 /* Prints "nemo CMD: <err->msg>" on stderr and returns exit code 1. */
 int cli_report(const char *cmd, const nemo_error *err);
