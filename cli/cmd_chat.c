@@ -182,9 +182,10 @@ int cmd_chat(int argc, char **argv) {
         gen_opts_free(&o);
         return 2;
     }
-    gen_ctx *g = gen_open("chat", &o);
-    convo *c = g ? convo_create("chat", o.system, o.tools_file, gen_tokenizer(g)) : NULL;
-    if (!c) {
+    convo *c = convo_create("chat", o.system, o.tools_file);
+    gen_ctx *g = c ? gen_open("chat", &o) : NULL;
+    if (!g) {
+        convo_free(c);
         gen_close(g);
         gen_opts_free(&o);
         return 1;

@@ -99,20 +99,20 @@ int cmd_run(int argc, char **argv) {
         prompt = in;
     }
     int rc = 1;
-    gen_ctx *g = gen_open("run", &o);
+    gen_ctx *g = NULL;
     convo *c = NULL;
     int32_t *ids = NULL;
     size_t n = 0;
     nemo_error err = {0};
-    if (!g) goto done;
+    if (!o.raw && !(c = convo_create("run", o.system, o.tools_file))) goto done;
+    if (!(g = gen_open("run", &o))) goto done;
     if (o.raw) {
         if (convo_encode_raw(gen_tokenizer(g), prompt, plen, &ids, &n, &err)) {
             rc = cli_report("run", &err);
             goto done;
         }
     } else {
-        c = convo_create("run", o.system, o.tools_file, gen_tokenizer(g));
-        if (!c || convo_add(c, "user", prompt, plen)) goto done;
+        if (convo_add(c, "user", prompt, plen)) goto done;
         if (convo_encode(c, gen_tokenizer(g), &ids, &n, &err)) {
             rc = cli_report("run", &err);
             goto done;

@@ -17,6 +17,8 @@ struct convo {
     int n_results;  /* results given so far for them */
 };
 
+static nemo_status build(const convo *c, nemo_chat **chat, nemo_error *err);
+
 static json_t *load_tools(const char *cmd, const char *path) {
     json_error_t je;
     json_t *t = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
@@ -37,8 +39,7 @@ static json_t *load_tools(const char *cmd, const char *path) {
     return t;
 }
 
-convo *convo_create(const char *cmd, const char *system, const char *tools_file,
-                    const nemo_tokenizer *t) {
+convo *convo_create(const char *cmd, const char *system, const char *tools_file) {
     convo *c = calloc(1, sizeof *c);
     if (!c || !(c->msgs = json_array()) || (system && !(c->system = strdup(system)))) {
         fprintf(stderr, "nemo %s: out of memory\n", cmd);
@@ -51,17 +52,15 @@ convo *convo_create(const char *cmd, const char *system, const char *tools_file,
             convo_free(c);
             return NULL;
         }
-        /* check the tools now (names, JSON schemas) rather than at the first prompt */
+        /* check the tools now (names, JSON schemas), before the model is loaded */
         nemo_error err = {0};
-        int32_t *ids = NULL;
-        size_t n = 0;
-        if (convo_add(c, "user", "x", 1) ||
-            convo_encode(c, t, &ids, &n, &err)) {
+        nemo_chat *chat = NULL;
+        if (convo_add(c, "user", "x", 1) || build(c, &chat, &err)) {
             fprintf(stderr, "nemo %s: --tools %s: %s\n", cmd, tools_file, err.msg);
             convo_free(c);
             return NULL;
         }
-        free(ids);
+        nemo_chat_free(chat);
         convo_pop(c);
     }
     return c;
@@ -162,33 +161,39 @@ int convo_add_tool_result(convo *c, const char *text, size_t len) {
     return 0;
 }
 
-nemo_status convo_encode(const convo *c, const nemo_tokenizer *t, int32_t **ids, size_t *n,
-                         nemo_error *err) {
+/* The request as JSON text, parsed and validated by the library. */
+static nemo_status build(const convo *c, nemo_chat **chat, nemo_error *err) {
     json_t *msgs = json_array();
     json_t *req = json_object();
-    if (!msgs || !req) goto nomem;
-    if (c->system)
-        json_array_append_new(msgs, json_pack("{s:s, s:s}", "role", "system", "content",
-                                              c->system));
-    json_array_extend(msgs, c->msgs);
-    json_object_set_new(req, "messages", msgs);
-    msgs = NULL;
-    if (c->tools) json_object_set(req, "tools", c->tools);
-    char *text = json_dumps(req, JSON_PRESERVE_ORDER | JSON_COMPACT);
+    char *text = NULL;
+    if (msgs && req) {
+        if (c->system)
+            json_array_append_new(msgs, json_pack("{s:s, s:s}", "role", "system", "content",
+                                                  c->system));
+        json_array_extend(msgs, c->msgs);
+        json_object_set(req, "messages", msgs);
+        if (c->tools) json_object_set(req, "tools", c->tools);
+        text = json_dumps(req, JSON_PRESERVE_ORDER | JSON_COMPACT);
+    }
+    json_decref(msgs);
     json_decref(req);
-    if (!text) goto nomem;
-    nemo_chat *chat = NULL;
-    nemo_status st = nemo_chat_parse(text, strlen(text), &chat, err);
+    if (!text) {
+        err->status = NEMO_ERR_NOMEM;
+        snprintf(err->msg, sizeof err->msg, "out of memory building the chat request");
+        return NEMO_ERR_NOMEM;
+    }
+    nemo_status st = nemo_chat_parse(text, strlen(text), chat, err);
     free(text);
+    return st;
+}
+
+nemo_status convo_encode(const convo *c, const nemo_tokenizer *t, int32_t **ids, size_t *n,
+                         nemo_error *err) {
+    nemo_chat *chat = NULL;
+    nemo_status st = build(c, &chat, err);
     if (!st) st = nemo_chat_encode(chat, t, ids, n, err);
     nemo_chat_free(chat);
     return st;
-nomem:
-    json_decref(msgs);
-    json_decref(req);
-    err->status = NEMO_ERR_NOMEM;
-    snprintf(err->msg, sizeof err->msg, "out of memory building the chat request");
-    return NEMO_ERR_NOMEM;
 }
 
 nemo_status convo_encode_raw(const nemo_tokenizer *t, const char *text, size_t len,

@@ -11,9 +11,8 @@ typedef struct convo convo;
 
 /* system and tools_file may be NULL. The tools file must hold a JSON array of OpenAI-style
  * tools; it is checked at once (JSON syntax, then the library's validation of names and
- * parameter schemas through tokenizer t). Prints its errors; NULL on failure. */
-convo *convo_create(const char *cmd, const char *system, const char *tools_file,
-                    const nemo_tokenizer *t);
+ * parameter schemas). Prints its errors; NULL on failure. */
+convo *convo_create(const char *cmd, const char *system, const char *tools_file);
 void convo_free(convo *c);
 int convo_count(const convo *c);
 /* Replaces the system prompt (NULL or "" = none). */
