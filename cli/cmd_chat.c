@@ -9,6 +9,7 @@
 
 #include <editline/readline.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,22 +23,23 @@ static void on_sigint(int sig) {
 }
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: nemo chat MODEL [options]\n"
-               "\n"
-               "Interactive chat in the tokenizer's chat template (instruct models). On a terminal\n"
-               "lines are edited with libedit (arrows, history); when stdin is not a terminal each\n"
-               "line is one user message (for scripts and pipes). Answers stream to stdout; the\n"
-               "KV cache is kept between turns, so only new tokens are decoded.\n"
-               "Ctrl-C during an answer stops it (the partial answer stays in the conversation);\n"
-               "Ctrl-C or Ctrl-D at the prompt exits.\n"
-               "\n"
-               "commands:\n"
-               "  /help          this list\n"
-               "  /reset         forget the conversation (system prompt and tools stay)\n"
-               "  /system TEXT   set the system prompt (empty TEXT: none) and start over\n"
-               "  /tool TEXT     the result of the model's next pending tool call\n"
-               "  /quit, /exit   leave\n"
-               "\n");
+    fprintf(f,
+            "usage: nemo chat MODEL [options]\n"
+            "\n"
+            "Interactive chat in the tokenizer's chat template (instruct models). On a terminal\n"
+            "lines are edited with libedit (arrows, history); when stdin is not a terminal each\n"
+            "line is one user message (for scripts and pipes). Answers stream to stdout; the\n"
+            "KV cache is kept between turns, so only new tokens are decoded.\n"
+            "Ctrl-C during an answer stops it (the partial answer stays in the conversation);\n"
+            "Ctrl-C or Ctrl-D at the prompt exits.\n"
+            "\n"
+            "commands:\n"
+            "  /help          this list\n"
+            "  /reset         forget the conversation (system prompt and tools stay)\n"
+            "  /system TEXT   set the system prompt (empty TEXT: none) and start over\n"
+            "  /tool TEXT     the result of the model's next pending tool call\n"
+            "  /quit, /exit   leave\n"
+            "\n");
     gen_opts_help(f);
 }
 
@@ -100,7 +102,8 @@ static int answer(gen_ctx *g, convo *c, const gen_opts *o) {
         rc = convo_add_answer(c, r.content, r.content_len, r.calls) ? 1 : 0;
         if (!rc && calls)
             fprintf(stderr, "(%d tool call%s: give %s with /tool TEXT)\n", r.calls->n_calls,
-                    r.calls->n_calls > 1 ? "s" : "", r.calls->n_calls > 1 ? "results" : "the result");
+                    r.calls->n_calls > 1 ? "s" : "",
+                    r.calls->n_calls > 1 ? "results" : "the result");
     } else {
         rc = 1; /* nothing to keep: the user's message goes too, so roles keep alternating */
         if (!r.content_len) fprintf(stderr, "(empty answer: this turn was not kept)\n");
@@ -182,8 +185,15 @@ int cmd_chat(int argc, char **argv) {
         gen_opts_free(&o);
         return 2;
     }
+    /* worker threads start inside gen_open and inherit this mask: SIGINT must reach the main
+     * thread, so that it interrupts a blocked read at the prompt */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
     convo *c = convo_create("chat", o.system, o.tools_file);
     gen_ctx *g = c ? gen_open("chat", &o) : NULL;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (!g) {
         convo_free(c);
         gen_close(g);

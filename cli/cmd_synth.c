@@ -129,8 +129,9 @@ static int check_tokenizer(const char *path, int vocab) {
     int tv = nemo_tokenizer_vocab_size(t);
     nemo_tokenizer_free(t);
     if (tv > vocab) {
-        fprintf(stderr, "nemo synth: --tokenizer %s has %d ids but --vocab is %d (use --vocab %d)\n",
-                path, tv, vocab, tv);
+        fprintf(stderr,
+                "nemo synth: --tokenizer %s has %d ids but --vocab is %d (use --vocab %d)\n", path,
+                tv, vocab, tv);
         return 1;
     }
     return 0;

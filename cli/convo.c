@@ -10,11 +10,11 @@
 
 struct convo {
     const char *cmd;
-    char *system;   /* NULL: none */
-    json_t *msgs;   /* array of messages after the system prompt */
-    json_t *tools;  /* array, or NULL */
-    json_t *ids;    /* call ids of the last assistant tool calls, waiting for /tool results */
-    int n_results;  /* results given so far for them */
+    char *system;  /* NULL: none */
+    json_t *msgs;  /* array of messages after the system prompt */
+    json_t *tools; /* array, or NULL */
+    json_t *ids;   /* call ids of the last assistant tool calls, waiting for /tool results */
+    int n_results; /* results given so far for them */
 };
 
 static nemo_status build(const convo *c, nemo_chat **chat, nemo_error *err);
@@ -32,7 +32,9 @@ static json_t *load_tools(const char *cmd, const char *path) {
                 "nemo %s: --tools %s: expected a JSON array of tools ([{\"type\": \"function\", "
                 "\"function\": {...}}]), found a %s\n",
                 cmd, path,
-                json_is_object(t) ? "object" : json_is_string(t) ? "string" : "scalar value");
+                json_is_object(t)   ? "object"
+                : json_is_string(t) ? "string"
+                                    : "scalar value");
         json_decref(t);
         return NULL;
     }
@@ -75,7 +77,9 @@ void convo_free(convo *c) {
     free(c);
 }
 
-int convo_count(const convo *c) { return (int)json_array_size(c->msgs); }
+int convo_count(const convo *c) {
+    return (int)json_array_size(c->msgs);
+}
 
 int convo_set_system(convo *c, const char *system) {
     free(c->system);
@@ -133,8 +137,8 @@ int convo_add_answer(convo *c, const char *content, size_t len, const nemo_tool_
             args = json_string(k->arguments);
         }
         json_t *fn = json_pack("{s:s, s:o}", "name", k->name, "arguments", args);
-        json_array_append_new(calls, json_pack("{s:s, s:s, s:o}", "id", k->id, "type",
-                                               "function", "function", fn));
+        json_array_append_new(
+            calls, json_pack("{s:s, s:s, s:o}", "id", k->id, "type", "function", "function", fn));
         json_array_append_new(ids, json_string(k->id));
     }
     json_object_set_new(m, "tool_calls", calls);
@@ -168,8 +172,8 @@ static nemo_status build(const convo *c, nemo_chat **chat, nemo_error *err) {
     char *text = NULL;
     if (msgs && req) {
         if (c->system)
-            json_array_append_new(msgs, json_pack("{s:s, s:s}", "role", "system", "content",
-                                                  c->system));
+            json_array_append_new(msgs,
+                                  json_pack("{s:s, s:s}", "role", "system", "content", c->system));
         json_array_extend(msgs, c->msgs);
         json_object_set(req, "messages", msgs);
         if (c->tools) json_object_set(req, "tools", c->tools);
@@ -196,8 +200,8 @@ nemo_status convo_encode(const convo *c, const nemo_tokenizer *t, int32_t **ids,
     return st;
 }
 
-nemo_status convo_encode_raw(const nemo_tokenizer *t, const char *text, size_t len,
-                             int32_t **ids, size_t *n, nemo_error *err) {
+nemo_status convo_encode_raw(const nemo_tokenizer *t, const char *text, size_t len, int32_t **ids,
+                             size_t *n, nemo_error *err) {
     size_t cap = len + 16, got = 0;
     *ids = NULL;
     for (int tries = 0; tries < 2; tries++) {

@@ -33,7 +33,7 @@ int convo_add_tool_result(convo *c, const char *text, size_t len);
 nemo_status convo_encode(const convo *c, const nemo_tokenizer *t, int32_t **ids, size_t *n,
                          nemo_error *err);
 /* --raw prompt ids: BOS + text (malloc'd, caller frees). */
-nemo_status convo_encode_raw(const nemo_tokenizer *t, const char *text, size_t len,
-                             int32_t **ids, size_t *n, nemo_error *err);
+nemo_status convo_encode_raw(const nemo_tokenizer *t, const char *text, size_t len, int32_t **ids,
+                             size_t *n, nemo_error *err);
 
 #endif

@@ -47,11 +47,14 @@ static double now(void) {
 }
 
 static int fail(const gen_ctx *g, const nemo_error *err) {
-    fprintf(stderr, "nemo %s: %s\n", g->cmd, err->msg[0] ? err->msg : nemo_status_name(err->status));
+    fprintf(stderr, "nemo %s: %s\n", g->cmd,
+            err->msg[0] ? err->msg : nemo_status_name(err->status));
     return 1;
 }
 
-const nemo_tokenizer *gen_tokenizer(const gen_ctx *g) { return g->t; }
+const nemo_tokenizer *gen_tokenizer(const gen_ctx *g) {
+    return g->t;
+}
 
 void gen_reset_cache(gen_ctx *g) {
     nemo_session_seq_truncate(g->s, 0, 0, NULL);
@@ -119,8 +122,8 @@ gen_ctx *gen_open(const char *cmd, const gen_opts *o) {
     g->n_force = o->n_force;
     for (int i = 0; i < o->n_force; i++)
         if (o->force_ids[i] >= c->vocab_size) {
-            fprintf(stderr, "nemo %s: --force-ids: id %d is outside the vocabulary (%d ids)\n",
-                    cmd, (int)o->force_ids[i], c->vocab_size);
+            fprintf(stderr, "nemo %s: --force-ids: id %d is outside the vocabulary (%d ids)\n", cmd,
+                    (int)o->force_ids[i], c->vocab_size);
             gen_close(g);
             return NULL;
         }
@@ -248,8 +251,8 @@ static int prefill(gen_ctx *g, const int32_t *ids, int from, int n,
     return 0;
 }
 
-int gen_generate(gen_ctx *g, const int32_t *ids, int n, FILE *out,
-                 volatile sig_atomic_t *interrupt, gen_result *r) {
+int gen_generate(gen_ctx *g, const int32_t *ids, int n, FILE *out, volatile sig_atomic_t *interrupt,
+                 gen_result *r) {
     memset(r, 0, sizeof *r);
     nemo_error err = {0};
     g->out = out;

@@ -34,21 +34,21 @@ int gen_opts_flag(const char *cmd, int argc, char **argv, int *i, gen_opts *o);
 void gen_opts_help(FILE *f);
 
 typedef enum gen_stop {
-    GEN_STOP_EOS = 0,    /* the model ended its turn */
-    GEN_STOP_STRING,     /* a --stop string matched */
-    GEN_STOP_LIMIT,      /* -n tokens generated */
-    GEN_STOP_CONTEXT,    /* the context (--ctx) is full */
-    GEN_STOP_INTERRUPT,  /* *interrupt became non-zero (Ctrl-C) */
+    GEN_STOP_EOS = 0,   /* the model ended its turn */
+    GEN_STOP_STRING,    /* a --stop string matched */
+    GEN_STOP_LIMIT,     /* -n tokens generated */
+    GEN_STOP_CONTEXT,   /* the context (--ctx) is full */
+    GEN_STOP_INTERRUPT, /* *interrupt became non-zero (Ctrl-C) */
 } gen_stop;
 
 typedef struct gen_result {
     gen_stop why;
-    int n_prompt, n_cached;  /* prompt ids, and how many of them the KV cache already held */
-    int n_gen;               /* generated ids (incl. an ending EOS) */
-    double t_prompt, t_gen;  /* seconds: prefill, and from then to the last token */
-    const char *content;     /* text shown to the user (after stop-string trimming); borrowed */
+    int n_prompt, n_cached; /* prompt ids, and how many of them the KV cache already held */
+    int n_gen;              /* generated ids (incl. an ending EOS) */
+    double t_prompt, t_gen; /* seconds: prefill, and from then to the last token */
+    const char *content;    /* text shown to the user (after stop-string trimming); borrowed */
     size_t content_len;
-    nemo_tool_calls *calls;  /* owned: parsed [TOOL_CALLS] (has_marker 0 when none), or NULL */
+    nemo_tool_calls *calls; /* owned: parsed [TOOL_CALLS] (has_marker 0 when none), or NULL */
 } gen_result;
 
 typedef struct gen_ctx gen_ctx;
@@ -65,8 +65,8 @@ void gen_reset_cache(gen_ctx *g);
 /* Runs prompt ids[n] (reusing the cached common prefix), then samples until a stop condition,
  * writing content to `out` as it is generated (flushed per token). Returns 0, or 1 after
  * printing an error. r->calls must be freed with nemo_tool_calls_free. interrupt may be NULL. */
-int gen_generate(gen_ctx *g, const int32_t *ids, int n, FILE *out,
-                 volatile sig_atomic_t *interrupt, gen_result *r);
+int gen_generate(gen_ctx *g, const int32_t *ids, int n, FILE *out, volatile sig_atomic_t *interrupt,
+                 gen_result *r);
 
 /* Prints parsed tool calls as one JSON line {"tool_calls": [{"id", "name", "arguments"}]} on
  * out, or, when malformed, the raw text after [TOOL_CALLS] with a note on stderr. */

@@ -25,46 +25,47 @@ void gen_opts_free(gen_opts *o) {
 }
 
 void gen_opts_help(FILE *f) {
-    fprintf(f,
-            "prompt format:\n"
-            "  (default)            chat template of the tokenizer (Mistral [INST] format for\n"
-            "                       Mistral tokenizers, the GGUF's template, e.g. ChatML, else):\n"
-            "                       for instruct models such as Mistral-Nemo-Instruct-2407\n"
-            "  --raw                plain completion: BOS + the text, no template (base models;\n"
-            "                       there is no reliable way to tell base from instruct weights,\n"
-            "                       so this is never chosen automatically)\n"
-            "  --system TEXT        system prompt (chat format only)\n"
-            "  --tools FILE         JSON array of OpenAI-style tools offered to the model\n"
-            "                       ({\"type\": \"function\", \"function\": {name, description,\n"
-            "                       parameters}}); calls it makes are printed as JSON\n"
-            "sampling:\n"
-            "  --temp X             temperature (default 0.3; 0 = greedy)\n"
-            "  --top-k N            keep the N most likely ids (default 0 = off)\n"
-            "  --top-p X            nucleus sampling (default 1 = off)\n"
-            "  --min-p X            drop ids with p < X * p_max (default 0 = off)\n"
-            "  --repeat-penalty X   penalize ids of the last --penalty-window ids (default 1 = off)\n"
-            "  --frequency-penalty X  subtract X per occurrence (default 0)\n"
-            "  --presence-penalty X   subtract X once if present (default 0)\n"
-            "  --penalty-window N   ids the penalties look back at (default 64)\n"
-            "  --seed N             PRNG seed (default: a fresh one each run); same seed, same\n"
-            "                       model and flags: same output\n"
-            "limits:\n"
-            "  -n, --max-tokens N   generate at most N tokens per answer (default: until the end\n"
-            "                       of turn or the context is full)\n"
-            "  --stop STR           stop when the output contains STR (repeatable; matched across\n"
-            "                       token boundaries; STR itself is not printed)\n"
-            "  --ctx N              context positions (default min(model maximum, 4096))\n"
-            "  --batch N            prompt tokens per forward batch (default 512)\n"
-            "  -t, --threads N      worker threads (default: all CPUs)\n"
-            "files and output:\n"
-            "  --tokenizer PATH     tekken.json, tokenizer.model*, .gguf or folder (default: the\n"
-            "                       model path itself)\n"
-            "  --no-prefault        do not read all weights into memory before the first token\n"
-            "  --quiet              no timing line / progress on stderr\n"
-            "  --print-ids          print prompt and generated token ids on stderr\n"
-            "  --force-ids IDS      testing aid: use these ids (comma-separated) as the first\n"
-            "                       generated tokens instead of sampling; they go through the model,\n"
-            "                       stop strings and tool-call parsing like sampled ones\n");
+    fprintf(
+        f,
+        "prompt format:\n"
+        "  (default)            chat template of the tokenizer (Mistral [INST] format for\n"
+        "                       Mistral tokenizers, the GGUF's template, e.g. ChatML, else):\n"
+        "                       for instruct models such as Mistral-Nemo-Instruct-2407\n"
+        "  --raw                plain completion: BOS + the text, no template (base models;\n"
+        "                       there is no reliable way to tell base from instruct weights,\n"
+        "                       so this is never chosen automatically)\n"
+        "  --system TEXT        system prompt (chat format only)\n"
+        "  --tools FILE         JSON array of OpenAI-style tools offered to the model\n"
+        "                       ({\"type\": \"function\", \"function\": {name, description,\n"
+        "                       parameters}}); calls it makes are printed as JSON\n"
+        "sampling:\n"
+        "  --temp X             temperature (default 0.3; 0 = greedy)\n"
+        "  --top-k N            keep the N most likely ids (default 0 = off)\n"
+        "  --top-p X            nucleus sampling (default 1 = off)\n"
+        "  --min-p X            drop ids with p < X * p_max (default 0 = off)\n"
+        "  --repeat-penalty X   penalize ids of the last --penalty-window ids (default 1 = off)\n"
+        "  --frequency-penalty X  subtract X per occurrence (default 0)\n"
+        "  --presence-penalty X   subtract X once if present (default 0)\n"
+        "  --penalty-window N   ids the penalties look back at (default 64)\n"
+        "  --seed N             PRNG seed (default: a fresh one each run); same seed, same\n"
+        "                       model and flags: same output\n"
+        "limits:\n"
+        "  -n, --max-tokens N   generate at most N tokens per answer (default: until the end\n"
+        "                       of turn or the context is full)\n"
+        "  --stop STR           stop when the output contains STR (repeatable; matched across\n"
+        "                       token boundaries; STR itself is not printed)\n"
+        "  --ctx N              context positions (default min(model maximum, 4096))\n"
+        "  --batch N            prompt tokens per forward batch (default 512)\n"
+        "  -t, --threads N      worker threads (default: all CPUs)\n"
+        "files and output:\n"
+        "  --tokenizer PATH     tekken.json, tokenizer.model*, .gguf or folder (default: the\n"
+        "                       model path itself)\n"
+        "  --no-prefault        do not read all weights into memory before the first token\n"
+        "  --quiet              no timing line / progress on stderr\n"
+        "  --print-ids          print prompt and generated token ids on stderr\n"
+        "  --force-ids IDS      testing aid: use these ids (comma-separated) as the first\n"
+        "                       generated tokens instead of sampling; they go through the model,\n"
+        "                       stop strings and tool-call parsing like sampled ones\n");
 }
 
 static int float_arg(const char *cmd, const char *flag, const char *v, float lo, float hi,
@@ -125,8 +126,8 @@ int gen_opts_flag(const char *cmd, int argc, char **argv, int *i, gen_opts *o) {
             free(o->force_ids);
             o->force_ids = NULL;
             if (cli_parse_ids(v, &o->force_ids, &o->n_force)) {
-                fprintf(stderr, "nemo %s: --force-ids expects comma-separated ids, got '%s'\n",
-                        cmd, v);
+                fprintf(stderr, "nemo %s: --force-ids expects comma-separated ids, got '%s'\n", cmd,
+                        v);
                 return -1;
             }
         }

@@ -49,8 +49,8 @@ void gen_print_calls(const char *cmd, const nemo_tool_calls *tc, FILE *out) {
 }
 
 void gen_print_timing(const char *cmd, const gen_result *r) {
-    static const char *const WHY[] = {"end of turn", "stop string", "token limit",
-                                      "context full", "interrupted"};
+    static const char *const WHY[] = {"end of turn", "stop string", "token limit", "context full",
+                                      "interrupted"};
     int decoded = r->n_prompt - r->n_cached;
     fprintf(stderr,
             "nemo %s: prompt %d tokens (%d cached) in %.2f s, %.1f tok/s | generated %d tokens in "

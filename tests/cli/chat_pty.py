@@ -40,13 +40,19 @@ def main():
     if not ok:
         print("Ctrl-C did not stop the answer and return to the prompt:", out[-500:]); return 1
     os.write(fd, b"and now?\r")
-    out, ok = read_until(fd, lambda b: b"generated ids:" in b and b.rstrip().endswith(b">"), 60)
+    # the second answer streams too (then it is interrupted as well, to keep the test short)
+    out, ok = read_until(fd, lambda b: b.count(b"prompt ids:") >= 1 and len(b.split(b"prompt ids:")[-1]) > 400, 60)
     if not ok:
         print("second message not answered:", out[-500:]); return 1
+    os.write(fd, b"\x03")
+    more, ok = read_until(fd, lambda b: b"[interrupted]" in b and b.rstrip().endswith(b">"), 30)
+    out += more
+    if not ok:
+        print("second Ctrl-C did not return to the prompt:", out[-500:]); return 1
     # the partial first answer was kept: the second prompt holds more than the two messages
     text = out.decode("utf-8", "replace")
     line = [l for l in text.splitlines() if l.startswith("prompt ids:")]
-    if not line or len(line[-1].split()) < 2 + 20:
+    if not line or len(line[0].split()) < 2 + 20:
         print("partial answer not kept in the conversation:", line); return 1
     if os.environ.get("CHAT_PTY_VERBOSE"):
         print(text)
@@ -65,4 +71,5 @@ def main():
         print("exit status", status); return 1
     return 0
 
-sys.exit(main())
+if __name__ == "__main__":
+    sys.exit(main())
