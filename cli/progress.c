@@ -3,17 +3,20 @@
 #include "progress.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 void cli_progress_init(cli_progress *p, int quiet) {
     p->enabled = !quiet && isatty(2);
     p->drawn = 0;
     p->last = -1;
+    const char *env = getenv("NEMO_PROGRESS_MIN_BYTES");
+    p->min_bytes = env && *env ? strtoull(env, NULL, 10) : CLI_PROGRESS_MIN_BYTES;
 }
 
 void cli_progress_cb(uint64_t done, uint64_t total, void *user) {
     cli_progress *p = user;
-    if (!p->enabled || total <= CLI_PROGRESS_MIN_BYTES) return;
+    if (!p->enabled || total <= p->min_bytes) return;
     int permille = (int)(done >= total ? 1000 : done * 1000 / total);
     if (permille == p->last) return;
     p->last = permille;

@@ -139,6 +139,8 @@ $REL run "$M" x --force-ids 200000 2>"$T/err" >/dev/null && fail "out-of-vocabul
 $REL run "$M" "$(printf 'word %.0s' {1..40})" --ctx 16 2>"$T/err" >/dev/null && fail "prompt longer than --ctx accepted"
 grep -q "raise --ctx" "$T/err" || fail "--ctx message: $(cat "$T/err")"
 $NEMO run --help | grep -q -- "--raw" || fail "--help"
+# the loading bar: on a terminal only
+python3 "$(dirname "$0")/progress_pty.py" "$REL" "$M" || fail "progress bar"
 
 # valgrind on a SentencePiece v3 model (Tekken's 14 MB JSON is slow to load under valgrind)
 if command -v valgrind >/dev/null && [ -n "${NEMO_SPM_V3:-}" ]; then
