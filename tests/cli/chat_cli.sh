@@ -27,7 +27,7 @@ for i, f in enumerate(files):
 print(json.dumps({"messages": msgs}))' "$@"; }
 
 printf 'Hi\nHow are you?\n/help\n/bogus\n/system Be brief.\nAgain\n/reset\nHi\n' |
-    $NEMO chat "$M" -n 4 --seed 1 --print-ids >"$T/out" 2>"$T/err" || fail "chat: $(cat "$T/err")"
+    $NEMO chat "$M" -n 4 --temp 0 --print-ids >"$T/out" 2>"$T/err" || fail "chat: $(cat "$T/err")"
 [ "$(grep -c '^prompt ids:' "$T/err")" = 4 ] || fail "expected 4 answers: $(cat "$T/err")"
 grep -q "^/help" "$T/out" || fail "/help output"
 grep -q "unknown command /bogus" "$T/err" || fail "unknown command message"
@@ -42,6 +42,11 @@ nth 1 "generated ids" | $REL detokenize --tokenizer "$TEK" >"$T/a1"
 n1=$(nth 1 "prompt ids" | wc -w)
 c2=$(grep '^nemo chat: prompt' "$T/err" | sed -n '2s/.*tokens (\([0-9]*\) cached).*/\1/p')
 [ "${c2:-0}" -ge "$n1" ] || fail "turn 2 reused $c2 cached tokens, expected >= $n1"
+# answers with the reused (truncated) cache equal a fresh greedy decode of the same prompt
+for k in 2 3; do
+    g=$($REL generate "$M" --ids "$(nth $k "prompt ids" | tr ' ' ,)" -n 4)
+    [ "$g" = "$(nth $k "generated ids")" ] || fail "turn $k: chat ids '$(nth $k "generated ids")' != fresh decode '$g'"
+done
 # /system starts over with the system prompt; /reset forgets the conversation
 [ "$(nth 3 "prompt ids")" = "$(req "Be brief." "$T/u3" | enc)" ] || fail "/system prompt ids"
 [ "$(nth 4 "prompt ids")" = "$(req "Be brief." "$T/u1" | enc)" ] || fail "/reset prompt ids"

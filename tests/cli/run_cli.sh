@@ -58,6 +58,9 @@ $REL run "$M" "Tell me" -n 0 --print-ids >"$T/out" 2>"$T/err" || fail "-n 0"
 # --stop across a token boundary: the output ends right before the stop string
 $REL run "$M" "Tell me" --temp 0 -n 24 --print-ids >"$T/full" 2>"$T/err" || fail "greedy run"
 gen=$(ids_of "generated ids")
+# prefill in batches of 3 gives the same greedy answer
+$NEMO run "$M" "Tell me" --temp 0 -n 24 --batch 3 >"$T/batched" 2>"$T/err2" || fail "--batch 3: $(cat "$T/err2")"
+cmp -s "$T/full" "$T/batched" || fail "--batch 3 changed the answer"
 stop=$(python3 - "$T/full" "$gen" "$REL" "$TEK" <<'EOF'
 import subprocess, sys
 full = open(sys.argv[1], encoding="utf-8").read()
