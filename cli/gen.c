@@ -92,14 +92,29 @@ gen_ctx *gen_open(const char *cmd, const gen_opts *o) {
     nemo_model_params mp = {cli_progress_cb, &prog, !o->no_prefault};
     if (nemo_model_open_ex(o->model, &mp, &g->m, &err)) goto fail_err;
     if (prog.drawn) fputc('\n', stderr);
-    if (nemo_tokenizer_open(o->tokenizer ? o->tokenizer : o->model, &g->t, &err)) goto fail_err;
+    /* default tokenizer: the model path itself (a folder, or a .gguf with its vocabulary); for
+     * a .safetensors file inside a model folder, that folder */
+    char tdir[4096];
+    const char *tpath = o->tokenizer ? o->tokenizer : o->model;
+    size_t ml = strlen(o->model);
+    if (!o->tokenizer && ml > 12 && !strcmp(o->model + ml - 12, ".safetensors") &&
+        ml < sizeof tdir) {
+        memcpy(tdir, o->model, ml + 1);
+        char *slash = strrchr(tdir, '/');
+        if (slash)
+            *slash = 0;
+        else
+            strcpy(tdir, ".");
+        tpath = tdir;
+    }
+    if (nemo_tokenizer_open(tpath, &g->t, &err)) goto fail_err;
     const nemo_config *c = nemo_model_config(g->m);
     int tv = nemo_tokenizer_vocab_size(g->t);
     if (tv > c->vocab_size) {
         fprintf(stderr,
                 "nemo %s: the tokenizer (%s) has %d ids but the model only %d: they do not "
                 "belong together (see --tokenizer)\n",
-                cmd, o->tokenizer ? o->tokenizer : o->model, tv, c->vocab_size);
+                cmd, tpath, tv, c->vocab_size);
         gen_close(g);
         return NULL;
     }

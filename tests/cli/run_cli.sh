@@ -39,6 +39,9 @@ want=$(echo '{"messages": [{"role": "system", "content": "Be brief."}, {"role": 
 $REL run "$M" "Hello there" --raw -n 1 --print-ids >/dev/null 2>"$T/err" || fail "--raw"
 want=$(printf 'Hello there' | $REL tokenize --tokenizer "$TEK" --bos)
 [ "$(ids_of "prompt ids")" = "$want" ] || fail "raw prompt '$(ids_of "prompt ids")' != '$want'"
+# MODEL given as the .safetensors file: the tokenizer is found in its folder
+$REL run "$M/consolidated.safetensors" "Hello there" --raw -n 1 --print-ids >/dev/null 2>"$T/err" || fail "file model: $(cat "$T/err")"
+[ "$(ids_of "prompt ids")" = "$want" ] || fail "file model prompt ids differ"
 # prompt from stdin (one trailing newline dropped) is the same prompt
 echo "Hello there" | $REL run "$M" - --raw -n 1 --print-ids >/dev/null 2>"$T/err" || fail "stdin prompt"
 [ "$(ids_of "prompt ids")" = "$want" ] || fail "stdin prompt ids differ"
