@@ -77,6 +77,19 @@ $NEMO chat "$M" --raw </dev/null 2>/dev/null
 $NEMO chat "$T/nope" </dev/null 2>"$T/err" && fail "missing model accepted"
 grep -q nope "$T/err" || fail "missing model message"
 
+# valgrind over two turns on a SentencePiece v3 model (fast to load; Mistral 7B v0.3 format)
+if command -v valgrind >/dev/null && [ -n "${NEMO_SPM_V3:-}" ]; then
+    $NEMO synth "$T/s3" --preset nemo-tiny --dim 64 --vocab 32768 --tokenizer "$NEMO_SPM_V3" --quiet >/dev/null ||
+        fail "synth v3"
+    printf 'Hi\nAnd then?\n' | valgrind -q --error-exitcode=9 --leak-check=full "$REL" chat "$T/s3" -n 3 -t 2 \
+        --seed 1 --print-ids >/dev/null 2>"$T/err" || { cat "$T/err"; fail "valgrind chat"; }
+    printf 'Hi' >"$T/v1"
+    nth 1 "generated ids" | $REL detokenize --tokenizer "$NEMO_SPM_V3" >"$T/va"
+    printf 'And then?' >"$T/v2"
+    [ "$(nth 2 "prompt ids")" = "$(req "" "$T/v1" "$T/va" "$T/v2" | $REL encode-chat --tokenizer "$NEMO_SPM_V3")" ] ||
+        fail "v3 turn 2 prompt ids: $(cat "$T/err")"
+fi
+
 # Ctrl-C on a terminal: the answer stops, the partial answer is kept, the next line is
 # answered; Ctrl-C, then (second run) Ctrl-D at the prompt exits with status 0
 python3 "$(dirname "$0")/chat_pty.py" "$NEMO" "$M" -n 3000 || fail "Ctrl-C on a pty"
