@@ -105,8 +105,13 @@ static int answer(gen_ctx *g, convo *c, const gen_opts *o) {
                     r.calls->n_calls > 1 ? "s" : "",
                     r.calls->n_calls > 1 ? "results" : "the result");
     } else {
-        rc = 1; /* nothing to keep: the user's message goes too, so roles keep alternating */
-        if (!r.content_len) fprintf(stderr, "(empty answer: this turn was not kept)\n");
+        /* nothing to keep: the user's message goes too, so roles keep alternating */
+        if (!rc && has_calls)
+            fprintf(stderr,
+                    "(the unparsable tool call above was not kept: this turn is dropped)\n");
+        else if (!rc)
+            fprintf(stderr, "(empty answer: this turn was not kept)\n");
+        rc = 1;
     }
     nemo_tool_calls_free(r.calls);
     g_interrupt = 0;

@@ -71,6 +71,15 @@ want=$(python3 -c 'import json,sys; print(json.dumps({"messages": [
   "tools": json.load(open(sys.argv[1]))}))' "$T/tools.json" | enc)
 [ "$(nth 2 "prompt ids")" = "$want" ] || fail "prompt after /tool: $(nth 2 "prompt ids") != $want"
 
+# a malformed call is shown raw and its turn dropped (the next prompt holds only the new line)
+sure=$(printf 'Sure.' | $REL tokenize --tokenizer "$TEK" | tr ' ' ,)
+printf 'x\ny\n' | $NEMO chat "$M" --force-ids "9,$sure" -n 3 --quiet --print-ids >"$T/out" 2>"$T/err" ||
+    fail "malformed call chat"
+[ "$(grep -c '^\[TOOL_CALLS\]Sure\.$' "$T/out")" = 2 ] || fail "malformed call output: $(cat "$T/out")"
+grep -q "was not kept" "$T/err" || fail "malformed call note: $(cat "$T/err")"
+printf 'y' >"$T/y"
+[ "$(nth 2 "prompt ids")" = "$(req "" "$T/y" | enc)" ] || fail "malformed turn was kept"
+
 # usage errors
 $NEMO chat "$M" --raw </dev/null 2>/dev/null
 [ $? = 2 ] || fail "chat --raw must exit 2"
