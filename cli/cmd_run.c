@@ -8,18 +8,19 @@
 #include <string.h>
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "usage: nemo run MODEL PROMPT [options]     (PROMPT - = read it from stdin)\n"
-            "\n"
-            "Generates one answer to PROMPT and streams it to stdout, ending with a newline.\n"
-            "MODEL is a model folder (native or Hugging Face layout), a .safetensors file next\n"
-            "to its params.json/config.json, or a .gguf file. By default PROMPT is one user\n"
-            "message in the tokenizer's chat template (instruct models); --raw continues the\n"
-            "text itself (base models). Generation ends at the end-of-turn token, -n, a --stop\n"
-            "string or a full context. Tool calls ([TOOL_CALLS]) are printed after the text as\n"
-            "one JSON line {\"tool_calls\": [{\"id\", \"name\", \"arguments\"}]}. A timing line\n"
-            "(prompt and generated tokens, tokens/s) goes to stderr unless --quiet.\n"
-            "\n");
+    fprintf(
+        f,
+        "usage: nemo run MODEL PROMPT [options]   (PROMPT -: read stdin, less one final newline)\n"
+        "\n"
+        "Generates one answer to PROMPT and streams it to stdout, ending with a newline.\n"
+        "MODEL is a model folder (native or Hugging Face layout), a .safetensors file next\n"
+        "to its params.json/config.json, or a .gguf file. By default PROMPT is one user\n"
+        "message in the tokenizer's chat template (instruct models); --raw continues the\n"
+        "text itself (base models). Generation ends at the end-of-turn token, -n, a --stop\n"
+        "string or a full context. Tool calls ([TOOL_CALLS]) are printed after the text as\n"
+        "one JSON line {\"tool_calls\": [{\"id\", \"name\", \"arguments\"}]}. A timing line\n"
+        "(prompt and generated tokens, tokens/s) goes to stderr unless --quiet.\n"
+        "\n");
     gen_opts_help(f);
 }
 
