@@ -40,7 +40,7 @@ static void usage(FILE *f) {
             "  /tool TEXT     the result of the model's next pending tool call\n"
             "  /quit, /exit   leave\n"
             "\n");
-    gen_opts_help(f);
+    gen_opts_help(f, 1);
 }
 
 static void commands_help(void) {

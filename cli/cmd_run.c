@@ -21,7 +21,7 @@ static void usage(FILE *f) {
         "one JSON line {\"tool_calls\": [{\"id\", \"name\", \"arguments\"}]}. A timing line\n"
         "(prompt and generated tokens, tokens/s) goes to stderr unless --quiet.\n"
         "\n");
-    gen_opts_help(f);
+    gen_opts_help(f, 0);
 }
 
 /* The whole of stdin, without one trailing newline (echo and here-strings add one). */

@@ -30,8 +30,8 @@ void gen_opts_free(gen_opts *o);
 /* Tries argv[*i] as one of the shared flags. Returns 1 if it was one (and advances *i past its
  * value), 0 if it is not a shared flag, -1 after printing an error about its value. */
 int gen_opts_flag(const char *cmd, int argc, char **argv, int *i, gen_opts *o);
-/* The --help text of the shared flags. */
-void gen_opts_help(FILE *f);
+/* The --help text of the shared flags (chat != 0: without --raw). */
+void gen_opts_help(FILE *f, int chat);
 
 typedef enum gen_stop {
     GEN_STOP_EOS = 0,   /* the model ended its turn */

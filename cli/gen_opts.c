@@ -24,17 +24,26 @@ void gen_opts_free(gen_opts *o) {
     o->force_ids = NULL;
 }
 
-void gen_opts_help(FILE *f) {
+void gen_opts_help(FILE *f, int chat) {
+    if (chat)
+        fprintf(f,
+                "prompt format: the tokenizer's chat template (Mistral [INST] format for Mistral\n"
+                "tokenizers, the GGUF's template, e.g. ChatML, else): instruct models\n"
+                "  --system TEXT        system prompt\n");
+    else
+        fprintf(
+            f,
+            "prompt format:\n"
+            "  (default)            chat template of the tokenizer (Mistral [INST] format for\n"
+            "                       Mistral tokenizers, the GGUF's template, e.g. ChatML,\n"
+            "                       else): for instruct models such as\n"
+            "                       Mistral-Nemo-Instruct-2407\n"
+            "  --raw                plain completion: BOS + the text, no template (base models;\n"
+            "                       nothing in the weights tells base from instruct, so this\n"
+            "                       is never chosen automatically)\n"
+            "  --system TEXT        system prompt (chat format only)\n");
     fprintf(
         f,
-        "prompt format:\n"
-        "  (default)            chat template of the tokenizer (Mistral [INST] format for\n"
-        "                       Mistral tokenizers, the GGUF's template, e.g. ChatML, else):\n"
-        "                       for instruct models such as Mistral-Nemo-Instruct-2407\n"
-        "  --raw                plain completion: BOS + the text, no template (base models;\n"
-        "                       there is no reliable way to tell base from instruct weights,\n"
-        "                       so this is never chosen automatically)\n"
-        "  --system TEXT        system prompt (chat format only)\n"
         "  --tools FILE         JSON array of OpenAI-style tools offered to the model\n"
         "                       ({\"type\": \"function\", \"function\": {name, description,\n"
         "                       parameters}}); calls it makes are printed as JSON\n"
@@ -65,8 +74,8 @@ void gen_opts_help(FILE *f) {
         "  --quiet              no timing line / progress on stderr\n"
         "  --print-ids          print prompt and generated token ids on stderr\n"
         "  --force-ids IDS      testing aid: use these ids (comma-separated) as the first\n"
-        "                       generated tokens instead of sampling; they go through the model,\n"
-        "                       stop strings and tool-call parsing like sampled ones\n");
+        "                       generated tokens of each answer instead of sampled ones; they\n"
+        "                       go through the model, stop strings and tool-call parsing alike\n");
 }
 
 static int float_arg(const char *cmd, const char *flag, const char *v, float lo, float hi,
