@@ -47,6 +47,17 @@ struct nemo_spm {
     uint8_t user_first[32]; /* bitset of the first bytes of user-defined pieces */
 };
 
+/* Normalizer / trainer settings given directly (GGUF vocabularies have no ModelProto). */
+typedef struct nemo_spm_settings {
+    int add_dummy_prefix, remove_extra_ws, escape_ws, byte_fallback;
+} nemo_spm_settings;
+
+/* Builds a model from piece arrays (n pieces: strings str[i] of len[i] bytes, scores, types
+ * NEMO_SPM_*), with the checks and tables of a .model file. name is used in messages. */
+nemo_status nemo_spm_from_pieces(const char *name, int32_t n, const char *const *str,
+                                 const size_t *len, const float *score, const uint8_t *type,
+                                 const nemo_spm_settings *set, nemo_spm **out, nemo_error *err);
+
 /* Id of the piece spelled by s[0..len), or -1. */
 int32_t nemo_spm_lookup(const nemo_spm *s, const char *str, size_t len);
 
