@@ -45,9 +45,9 @@ static nemo_status flush(cm *c) {
     if (!c->text.n) return NEMO_OK;
     for (;;) {
         size_t got = 0;
-        nemo_status st = nemo_tokenizer_encode(c->tok, c->text.p, c->text.n, 0, 0,
-                                               c->ids ? c->ids + c->n : NULL, c->cap - c->n,
-                                               &got, c->err);
+        nemo_status st =
+            nemo_tokenizer_encode(c->tok, c->text.p, c->text.n, 0, 0, c->ids ? c->ids + c->n : NULL,
+                                  c->cap - c->n, &got, c->err);
         if (st == NEMO_OK) {
             c->n += got;
             break;
@@ -139,8 +139,8 @@ static nemo_status unsupported_template(const char *tpl, nemo_error *err) {
                      (int)(k < 160 ? k : 160), tpl);
 }
 
-nemo_status chat_encode_chatml(const struct nemo_chat *ch, const nemo_tokenizer *t,
-                               const char *tpl, int32_t **ids, size_t *n_ids, nemo_error *err) {
+nemo_status chat_encode_chatml(const struct nemo_chat *ch, const nemo_tokenizer *t, const char *tpl,
+                               int32_t **ids, size_t *n_ids, nemo_error *err) {
     if (!strstr(tpl, "<|im_start|>") || !strstr(tpl, "<|im_end|>") ||
         !strstr(tpl, "message['content']"))
         return unsupported_template(tpl, err);

@@ -31,21 +31,21 @@ typedef enum nemo_bpe_pre {
 } nemo_bpe_pre;
 
 typedef struct nemo_bpe_merge {
-    uint64_t key;   /* left id << 32 | right id; 0 with res < 0 = empty slot */
-    uint32_t prio;  /* merge priority: lower merges first */
-    int32_t res;    /* id of the merged token, -1 = empty slot */
+    uint64_t key;  /* left id << 32 | right id; 0 with res < 0 = empty slot */
+    uint32_t prio; /* merge priority: lower merges first */
+    int32_t res;   /* id of the merged token, -1 = empty slot */
 } nemo_bpe_merge;
 
 typedef struct nemo_bpe {
-    int32_t n;       /* tokens; ids 0..n-1 */
-    uint8_t *type;   /* [n] NEMO_TT_* */
-    char *text;      /* arena: the token strings as stored (NUL-terminated) */
-    uint32_t *toff;  /* [n] offset of token i in text */
-    uint32_t *tlen;  /* [n] */
-    uint8_t *piece;  /* arena: the bytes each token decodes to */
-    uint32_t *poff;  /* [n] */
-    uint32_t *plen;  /* [n] */
-    int32_t *htab;   /* open-addressing hash: stored string -> id (-1 empty) */
+    int32_t n;      /* tokens; ids 0..n-1 */
+    uint8_t *type;  /* [n] NEMO_TT_* */
+    char *text;     /* arena: the token strings as stored (NUL-terminated) */
+    uint32_t *toff; /* [n] offset of token i in text */
+    uint32_t *tlen; /* [n] */
+    uint8_t *piece; /* arena: the bytes each token decodes to */
+    uint32_t *poff; /* [n] */
+    uint32_t *plen; /* [n] */
+    int32_t *htab;  /* open-addressing hash: stored string -> id (-1 empty) */
     uint32_t hmask;
     nemo_bpe_merge *merges; /* open-addressing hash of merges (load <= 1/2) */
     uint32_t mmask;
@@ -77,7 +77,6 @@ int nemo_bpe_pretok(nemo_bpe_pre pre, const uint8_t *s, size_t n, nemo_bpe_emit 
 
 /* Same contract as nemo_tokenizer_encode. */
 nemo_status nemo_bpe_encode(const nemo_bpe *b, const char *text, size_t len, int32_t bos,
-                            int32_t eos, int32_t *ids, size_t cap, size_t *n_out,
-                            nemo_error *err);
+                            int32_t eos, int32_t *ids, size_t cap, size_t *n_out, nemo_error *err);
 
 #endif

@@ -213,8 +213,7 @@ static int partition(const nemo_bpe *b, const uint8_t *s, size_t n, frag **fr, s
 }
 
 nemo_status nemo_bpe_encode(const nemo_bpe *b, const char *text, size_t len, int32_t bos,
-                            int32_t eos, int32_t *ids, size_t cap, size_t *n_out,
-                            nemo_error *err) {
+                            int32_t eos, int32_t *ids, size_t cap, size_t *n_out, nemo_error *err) {
     *n_out = 0;
     if (!text && len) return nemo_fail(err, NEMO_ERR_ARG, "gguf encode: text is NULL");
     enc e = {.b = b, .ids = ids, .cap = cap};

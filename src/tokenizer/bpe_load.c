@@ -142,7 +142,8 @@ static nemo_status load_tokens(nemo_bpe *b, const nemo_gguf *g, const nemo_gguf_
         total += (len ? len : 24) + 1;
     }
     if (total > UINT32_MAX / 2)
-        return nemo_fail(err, NEMO_ERR_FORMAT, "%s: key 'tokenizer.ggml.tokens': %llu bytes of "
+        return nemo_fail(err, NEMO_ERR_FORMAT,
+                         "%s: key 'tokenizer.ggml.tokens': %llu bytes of "
                          "token text is more than this build handles",
                          g->name, (unsigned long long)total);
     b->type = malloc((size_t)n);
@@ -199,7 +200,8 @@ static nemo_status load_merges(nemo_bpe *b, const nemo_gguf *g, nemo_error *err)
     nemo_gguf_array m;
     nemo_status st = nemo_gguf_get_strings(g, key, &m, err);
     if (st == NEMO_ERR_MISSING)
-        return nemo_fail(err, NEMO_ERR_FORMAT, "%s: key '%s' is missing (a gpt2 vocabulary needs "
+        return nemo_fail(err, NEMO_ERR_FORMAT,
+                         "%s: key '%s' is missing (a gpt2 vocabulary needs "
                          "its BPE merges)",
                          g->name, key);
     if (st) return st;
@@ -247,8 +249,12 @@ static nemo_status load_merges(nemo_bpe *b, const nemo_gguf *g, nemo_error *err)
                              "tokenizer.ggml.tokens",
                              g->name, key, (unsigned long long)i, (int)(len < 64 ? len : 64), s,
                              l < 0 || r < 0 ? "a token" : "a merged token",
-                             (int)(l < 0 ? ll : r < 0 ? rl : ll + rl),
-                             l < 0 ? s : r < 0 ? sp + 1 : cat);
+                             (int)(l < 0   ? ll
+                                   : r < 0 ? rl
+                                           : ll + rl),
+                             l < 0   ? s
+                             : r < 0 ? sp + 1
+                                     : cat);
         }
         uint64_t k = (uint64_t)(uint32_t)l << 32 | (uint32_t)r;
         uint32_t h = hash_pair(k) & b->mmask;

@@ -21,8 +21,8 @@ static nemo_status opt_id(const nemo_gguf *g, const char *key, int32_t n, int32_
     nemo_status st = nemo_gguf_get_u32(g, key, &v, err);
     if (st) return st;
     if (v >= (uint32_t)n)
-        return nemo_fail(err, NEMO_ERR_FORMAT, "%s: key '%s': token id %u, expected 0..%d",
-                         g->name, key, v, (int)n - 1);
+        return nemo_fail(err, NEMO_ERR_FORMAT, "%s: key '%s': token id %u, expected 0..%d", g->name,
+                         key, v, (int)n - 1);
     *out = (int32_t)v;
     return NEMO_OK;
 }
@@ -90,8 +90,7 @@ nemo_status nemo_gguf_vocab_load(const nemo_gguf *g, nemo_tokenizer *t, nemo_err
                      err)) ||
         (st = opt_id(g, "tokenizer.ggml.eos_token_id", n, is_spm && n > 2 ? 2 : -1, &t->eos_id,
                      err)) ||
-        (st = opt_id(g, "tokenizer.ggml.unknown_token_id", n, is_spm ? 0 : -1, &t->unk_id,
-                     err)) ||
+        (st = opt_id(g, "tokenizer.ggml.unknown_token_id", n, is_spm ? 0 : -1, &t->unk_id, err)) ||
         (st = opt_id(g, "tokenizer.ggml.padding_token_id", n, -1, &t->pad_id, err)) ||
         (st = opt_bool(g, "tokenizer.ggml.add_bos_token", &t->add_bos, err)) ||
         (st = opt_bool(g, "tokenizer.ggml.add_eos_token", &t->add_eos, err)))
@@ -105,8 +104,9 @@ nemo_status nemo_gguf_vocab_load(const nemo_gguf *g, nemo_tokenizer *t, nemo_err
         memcpy(t->chat_template, tpl, tl);
         t->chat_template[tl] = 0;
     }
-    if (is_spm) return nemo_spm_from_gguf(g, &tok, have_types ? &types : NULL, t->bos_id,
-                                          t->eos_id, t->unk_id, &t->spm, err);
+    if (is_spm)
+        return nemo_spm_from_gguf(g, &tok, have_types ? &types : NULL, t->bos_id, t->eos_id,
+                                  t->unk_id, &t->spm, err);
     return nemo_bpe_load(g, &tok, have_types ? &types : NULL, pre_kind, &t->bpe, err);
 }
 

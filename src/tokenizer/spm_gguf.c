@@ -9,8 +9,8 @@
 #include <stdlib.h>
 
 nemo_status nemo_spm_from_gguf(const nemo_gguf *g, const nemo_gguf_array *tokens,
-                               const nemo_gguf_array *types, int32_t bos, int32_t eos,
-                               int32_t unk, nemo_spm **out, nemo_error *err) {
+                               const nemo_gguf_array *types, int32_t bos, int32_t eos, int32_t unk,
+                               nemo_spm **out, nemo_error *err) {
     *out = NULL;
     nemo_gguf_array sc;
     nemo_status st = nemo_gguf_get_floats(g, "tokenizer.ggml.scores", &sc, err);
