@@ -60,7 +60,8 @@ nemo_status nemo_spm_from_gguf(const nemo_gguf *g, const nemo_gguf_array *tokens
     nemo_spm_settings set = {.add_dummy_prefix = add_prefix,
                              .remove_extra_ws = remove_ws,
                              .escape_ws = 1,
-                             .byte_fallback = byte_fallback};
+                             .byte_fallback = byte_fallback,
+                             .raw_utf8 = 1};
     st = nemo_spm_from_pieces(g->name, (int32_t)n, str, len, score, type, &set, out, err);
     if (!st) {
         nemo_spm *s = *out;

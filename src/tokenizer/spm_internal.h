@@ -40,6 +40,8 @@ struct nemo_spm {
     int add_dummy_prefix; /* normalizer_spec.add_dummy_prefix */
     int remove_extra_ws;  /* normalizer_spec.remove_extra_whitespaces */
     int escape_ws;        /* normalizer_spec.escape_whitespaces */
+    int raw_utf8;         /* invalid UTF-8 bytes stay bytes (llama.cpp, GGUF vocabularies)
+                           * instead of becoming U+FFFD (sentencepiece) */
 
     /* USER_DEFINED pieces: matched greedily (longest first) from text before BPE, never split. */
     int32_t n_user;
@@ -49,7 +51,7 @@ struct nemo_spm {
 
 /* Normalizer / trainer settings given directly (GGUF vocabularies have no ModelProto). */
 typedef struct nemo_spm_settings {
-    int add_dummy_prefix, remove_extra_ws, escape_ws, byte_fallback;
+    int add_dummy_prefix, remove_extra_ws, escape_ws, byte_fallback, raw_utf8;
 } nemo_spm_settings;
 
 /* Builds a model from piece arrays (n pieces: strings str[i] of len[i] bytes, scores, types

@@ -521,6 +521,7 @@ nemo_status nemo_spm_from_pieces(const char *name, int32_t n, const char *const 
     s->remove_extra_ws = set->remove_extra_ws;
     s->escape_ws = set->escape_ws;
     s->byte_fallback = set->byte_fallback;
+    s->raw_utf8 = set->raw_utf8;
     build b = {.s = s, .model_type = 2, .byte_fallback = set->byte_fallback};
     nemo_status st = NEMO_OK;
     for (int32_t i = 0; i < n && !st; i++) {
