@@ -243,18 +243,19 @@ static nemo_status load_merges(nemo_bpe *b, const nemo_gguf *g, nemo_error *err)
         memcpy(cat + ll, sp + 1, rl);
         int32_t res = l >= 0 && r >= 0 ? nemo_bpe_lookup(b, cat, ll + rl) : -1;
         if (res < 0) {
-            free(cat);
-            return nemo_fail(err, NEMO_ERR_FORMAT,
-                             "%s: key '%s': merge %llu ('%.*s') names %s '%.*s' that is not in "
-                             "tokenizer.ggml.tokens",
-                             g->name, key, (unsigned long long)i, (int)(len < 64 ? len : 64), s,
-                             l < 0 || r < 0 ? "a token" : "a merged token",
-                             (int)(l < 0   ? ll
-                                   : r < 0 ? rl
-                                           : ll + rl),
-                             l < 0   ? s
-                             : r < 0 ? sp + 1
-                                     : cat);
+            st = nemo_fail(err, NEMO_ERR_FORMAT,
+                           "%s: key '%s': merge %llu ('%.*s') names %s '%.*s' that is not in "
+                           "tokenizer.ggml.tokens",
+                           g->name, key, (unsigned long long)i, (int)(len < 64 ? len : 64), s,
+                           l < 0 || r < 0 ? "a token" : "a merged token",
+                           (int)(l < 0   ? ll
+                                 : r < 0 ? rl
+                                         : ll + rl),
+                           l < 0   ? s
+                           : r < 0 ? sp + 1
+                                   : cat);
+            free(cat); /* after the message: it may quote cat */
+            return st;
         }
         uint64_t k = (uint64_t)(uint32_t)l << 32 | (uint32_t)r;
         uint32_t h = hash_pair(k) & b->mmask;
