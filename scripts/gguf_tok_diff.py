@@ -11,11 +11,17 @@ control-token spellings, random code points, sometimes invalid UTF-8). The refer
   --ref tekken  nemo.c's Tekken tokenizer on a tekken.json (--tekken): a GGUF converted from that
                 file (scripts/gguf_vocab_make.py tekken) must give the same ids.
 
+--golden FILE adds the texts (and invalid UTF-8 byte strings) of a tokenizer golden file, e.g.
+tests/golden/tokenizer/tekken_240718.json, to the random ones.
+
 Usage: python scripts/gguf_tok_diff.py --gguf PATH [--ref llama|tekken] [--tekken PATH]
                                        [--n 2000] [--seed 1] [--bin build/release/nemo]
+                                       [--golden FILE]
 """
 import argparse
+import base64
 import importlib.util
+import json
 import os
 import random
 import subprocess
@@ -69,10 +75,16 @@ def main():
     ap.add_argument("--n", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--bin", default=os.path.join(ROOT, "build", "release", "nemo"))
+    ap.add_argument("--golden", default=None)
     a = ap.parse_args()
     td = load_tok_diff()
     rng = random.Random(a.seed)
     data = [td.rand_string(rng) for _ in range(a.n)]
+    if a.golden:
+        with open(a.golden, encoding="utf-8") as f:
+            g = json.load(f)
+        data += [c["text"].encode("utf-8") for c in g.get("cases", [])]
+        data += [base64.b64decode(c["bytes_b64"]) for c in g.get("invalid_utf8", [])]
     t0 = time.time()
     if a.ref == "llama":
         from llama_cpp import Llama
