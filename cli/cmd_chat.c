@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t g_interrupt;
@@ -49,15 +50,34 @@ static void commands_help(void) {
 }
 
 /* libedit reads through this, so a Ctrl-C at the prompt ends readline (EOF) instead of being
- * retried after the signal handler ran. */
+ * retried after the signal handler ran. SIGINT stays blocked except inside pselect, so a
+ * Ctrl-C that lands between the flag check and the wait is not lost. */
 static int chat_getc(FILE *f) {
-    unsigned char c;
+    int fd = fileno(f), rc = EOF;
+    sigset_t block, orig;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &block, &orig);
+    sigdelset(&orig, SIGINT);
     for (;;) {
-        ssize_t r = read(fileno(f), &c, 1);
-        if (r == 1) return c;
-        if (r < 0 && errno == EINTR && !g_interrupt) continue;
-        return EOF;
+        if (g_interrupt) break;
+        fd_set r;
+        FD_ZERO(&r);
+        FD_SET(fd, &r);
+        int k = pselect(fd + 1, &r, NULL, NULL, NULL, &orig);
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 0) break;
+        unsigned char c;
+        ssize_t n = read(fd, &c, 1);
+        if (n == 1) {
+            rc = c;
+            break;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        break; /* end of input or an error */
     }
+    pthread_sigmask(SIG_UNBLOCK, &block, NULL);
+    return rc;
 }
 
 /* One line of input without its newline (malloc'd), or NULL at the end of input. */

@@ -99,6 +99,15 @@ if command -v valgrind >/dev/null && [ -n "${NEMO_SPM_V3:-}" ]; then
         fail "v3 turn 2 prompt ids: $(cat "$T/err")"
 fi
 
+# a real trained model (SmolLM2-135M-Instruct, GGUF, ChatML) over two turns
+if [ -n "${NEMO_SMOLLM2:-}" ]; then
+    printf 'What is the capital of France?\nAnd of Germany?\n' |
+        $REL chat "$NEMO_SMOLLM2" --temp 0 -n 40 >"$T/out" 2>"$T/err" || fail "smollm2 chat: $(cat "$T/err")"
+    printf 'The capital of France is Paris.\nThe capital of Germany is Berlin.\n' | cmp -s - "$T/out" ||
+        fail "smollm2 chat answered: $(cat "$T/out")"
+    grep -q "^nemo chat: prompt [0-9]* tokens ([1-9][0-9]* cached)" "$T/err" || fail "smollm2 turn 2 reused no cache"
+fi
+
 # Ctrl-C on a terminal: the answer stops, the partial answer is kept, the next line is
 # answered; Ctrl-C, then (second run) Ctrl-D at the prompt exits with status 0
 python3 "$(dirname "$0")/chat_pty.py" "$NEMO" "$M" -n 3000 || fail "Ctrl-C on a pty"

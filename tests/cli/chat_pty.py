@@ -59,7 +59,7 @@ def main():
     # Ctrl-C (or, with CHAT_PTY_EOF=1, Ctrl-D) at the empty prompt exits
     os.write(fd, b"\x04" if os.environ.get("CHAT_PTY_EOF") else b"\x03")
     read_until(fd, lambda b: False, 2)
-    for _ in range(100):
+    for _ in range(600):  # ASan's leak check at exit can take a while on a busy machine
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
             break

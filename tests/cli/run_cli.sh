@@ -148,6 +148,18 @@ $NEMO run --help | grep -q -- "--raw" || fail "--help"
 # the loading bar: on a terminal only
 python3 "$(dirname "$0")/progress_pty.py" "$REL" "$M" || fail "progress bar"
 
+# a real trained model (SmolLM2-135M-Instruct, GGUF, ChatML template): greedy answers
+if [ -n "${NEMO_SMOLLM2:-}" ]; then
+    q="What is the capital of France?"
+    out=$($REL run "$NEMO_SMOLLM2" "$q" --temp 0 -n 40 --print-ids 2>"$T/err") || fail "smollm2: $(cat "$T/err")"
+    [ "$out" = "The capital of France is Paris." ] || fail "smollm2 answered '$out'"
+    grep -q "| end of turn$" "$T/err" || fail "smollm2 did not end its turn: $(cat "$T/err")"
+    want=$(echo "{\"messages\": [{\"role\": \"user\", \"content\": \"$q\"}]}" | $REL encode-chat --tokenizer "$NEMO_SMOLLM2")
+    [ "$(ids_of "prompt ids")" = "$want" ] || fail "smollm2 prompt ids differ from encode-chat"
+    out=$($REL run "$NEMO_SMOLLM2" "The capital of France is" --raw --temp 0 -n 3 --quiet) || fail "smollm2 --raw"
+    [ "$out" = " Paris." ] || fail "smollm2 --raw continued with '$out'"
+fi
+
 # valgrind on a SentencePiece v3 model (Tekken's 14 MB JSON is slow to load under valgrind)
 if command -v valgrind >/dev/null && [ -n "${NEMO_SPM_V3:-}" ]; then
     $NEMO synth "$T/s3" --preset nemo-tiny --dim 64 --vocab 32768 --tokenizer "$NEMO_SPM_V3" --quiet >/dev/null ||
