@@ -290,7 +290,9 @@ void engine_free(engine *e) {
     free(e);
 }
 
-const engine_info *engine_get_info(const engine *e) { return &e->info; }
+const engine_info *engine_get_info(const engine *e) {
+    return &e->info;
+}
 
 int engine_submit(engine *e, job *j) {
     pthread_mutex_lock(&e->mu);
@@ -315,4 +317,6 @@ void engine_load(engine *e, int *active, int *queued) {
     pthread_mutex_unlock(&e->mu);
 }
 
-void engine_slot_release(engine *e, slot *s) { slot_release(e, s); }
+void engine_slot_release(engine *e, slot *s) {
+    slot_release(e, s);
+}

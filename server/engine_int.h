@@ -11,9 +11,9 @@ typedef struct slot {
     job *j;       /* NULL: free */
     int32_t *ids; /* [ctx] ids in this sequence's KV cache (kept after the job for reuse) */
     int n_ids;
-    int prompt_i;  /* next prompt index to prefill */
-    int32_t next;  /* sampled id not yet in the cache */
-    int has_next;  /* 1 once generating */
+    int prompt_i; /* next prompt index to prefill */
+    int32_t next; /* sampled id not yet in the cache */
+    int has_next; /* 1 once generating */
 } slot;
 
 struct engine {

@@ -134,8 +134,7 @@ void engine_token(engine *e, slot *s, const float *logits) {
         char buf[512];
         size_t n = 0;
         nemo_error err = {0};
-        if (!nemo_detok_push(j->detok, t, buf, sizeof buf, &n, &err) && n &&
-            push_piece(j, buf, n))
+        if (!nemo_detok_push(j->detok, t, buf, sizeof buf, &n, &err) && n && push_piece(j, buf, n))
             why = "stop", by_stop = 1;
     }
     if (!why && j->n_gen >= j->max_tokens) why = "length";

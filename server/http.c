@@ -39,7 +39,8 @@ static const route *find_route(const char *url, int *method_ok, const char *meth
                                : !strcmp(url, rt->path);
         if (!match) continue;
         hit = rt;
-        if (!strcmp(method, rt->method) || (!strcmp(method, "HEAD") && !strcmp(rt->method, "GET"))) {
+        if (!strcmp(method, rt->method) ||
+            (!strcmp(method, "HEAD") && !strcmp(rt->method, "GET"))) {
             *method_ok = 1;
             return rt;
         }
@@ -111,8 +112,8 @@ json_t *error_body(int status, const char *param, const char *code, const char *
     return o;
 }
 
-enum MHD_Result http_error(req *r, int status, const char *param, const char *code,
-                           const char *fmt, ...) {
+enum MHD_Result http_error(req *r, int status, const char *param, const char *code, const char *fmt,
+                           ...) {
     char msg[1280];
     va_list ap;
     va_start(ap, fmt);
@@ -148,9 +149,8 @@ static int authorized(req *r) {
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls) {
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls) {
     (void)version;
     srv *s = cls;
     req *r = *con_cls;
@@ -212,8 +212,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                           "missing or wrong API key (send Authorization: Bearer KEY)");
     if (r->too_big)
         return http_error(r, 413, NULL, "body_too_large",
-                          "request body exceeds the server's limit of %zu bytes",
-                          s->cfg.max_body);
+                          "request body exceeds the server's limit of %zu bytes", s->cfg.max_body);
     return rt->fn(r);
 }
 
@@ -233,8 +232,8 @@ int http_start(srv *s, nemo_error *err) {
     struct sockaddr_in a4;
     struct sockaddr_in6 a6;
     struct sockaddr *addr;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                     MHD_USE_ERROR_LOG;
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
     memset(&a4, 0, sizeof a4);
     memset(&a6, 0, sizeof a6);
     if (inet_pton(AF_INET, s->cfg.host, &a4.sin_addr) == 1) {
@@ -247,8 +246,8 @@ int http_start(srv *s, nemo_error *err) {
         addr = (struct sockaddr *)&a6;
         flags |= MHD_USE_IPv6;
     } else {
-        return srv_fail(err, NEMO_ERR_ARG, "--host expects a numeric IPv4 or IPv6 address, got '%s'",
-                        s->cfg.host);
+        return srv_fail(err, NEMO_ERR_ARG,
+                        "--host expects a numeric IPv4 or IPv6 address, got '%s'", s->cfg.host);
     }
     unsigned limit = (unsigned)(s->cfg.parallel + s->cfg.queue + 32);
     s->d = MHD_start_daemon(flags, (uint16_t)s->cfg.port, NULL, NULL, on_request, s,

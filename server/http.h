@@ -40,8 +40,8 @@ enum MHD_Result http_json(req *r, int status, json_t *v);
 /* OpenAI's error shape: {"error": {"message", "type", "param", "code"}}; param/code may be
  * NULL. type is chosen from the status (invalid_request_error, authentication_error,
  * not_found_error, server_error...). */
-enum MHD_Result http_error(req *r, int status, const char *param, const char *code,
-                           const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+enum MHD_Result http_error(req *r, int status, const char *param, const char *code, const char *fmt,
+                           ...) __attribute__((format(printf, 5, 6)));
 json_t *error_body(int status, const char *param, const char *code, const char *msg);
 /* 1 once the client has closed its side of the connection. */
 int http_peer_closed(struct MHD_Connection *c);

@@ -99,8 +99,8 @@ int params_parse(req *r, json_t *body, gen_req *g, enum MHD_Result *res) {
     if (json_object_get(body, "seed") && json_is_integer(json_object_get(body, "seed")))
         g->sp.seed = (uint64_t)seed;
     long long mt = 0;
-    const char *mt_key = json_object_get(body, "max_completion_tokens") ? "max_completion_tokens"
-                                                                          : "max_tokens";
+    const char *mt_key =
+        json_object_get(body, "max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
     if (integer(r, body, mt_key, 1, r->s->cfg.max_tokens, &mt, res)) return -1;
     g->max_tokens = (int)mt;
     v = json_object_get(body, "stop");
@@ -145,7 +145,8 @@ int params_job(req *r, const gen_req *g, job *j, enum MHD_Result *res) {
     if (json_is_string(g->stop)) stops[n_stop++] = json_string_value(g->stop);
     size_t i;
     json_t *e;
-    if (json_is_array(g->stop)) json_array_foreach(g->stop, i, e) stops[n_stop++] = json_string_value(e);
+    if (json_is_array(g->stop))
+        json_array_foreach(g->stop, i, e) stops[n_stop++] = json_string_value(e);
     if (nemo_sampler_create(&g->sp, in->cfg->vocab_size, &j->sampler, &err) ||
         nemo_stop_create(stops, n_stop, &j->stop, &err) ||
         nemo_detok_create(in->tok, NEMO_SPECIAL_SKIP, &j->detok, &err)) {

@@ -65,9 +65,9 @@ enum MHD_Result respond_whole(req *r, job *j) {
     if (j->kind == JOB_CHAT) {
         json_t *msg = json_object();
         json_object_set_new(msg, "role", json_string("assistant"));
-        json_object_set_new(msg, "content", j->calls && !j->text.len
-                                                ? json_null()
-                                                : jstr(j->text.p ? j->text.p : "", j->text.len));
+        json_object_set_new(
+            msg, "content",
+            j->calls && !j->text.len ? json_null() : jstr(j->text.p ? j->text.p : "", j->text.len));
         if (j->calls) json_object_set_new(msg, "tool_calls", resp_tool_calls(j->calls, 0));
         json_object_set_new(choice, "message", msg);
     } else {

@@ -111,8 +111,9 @@ enum MHD_Result route_chat(req *r) {
     json_error_t je;
     json_t *body = json_loadb(r->body, r->len, 0, &je);
     if (!body)
-        return http_error(r, 400, NULL, "invalid_json", "invalid JSON body: %s (line %d, column %d)",
-                          je.text, je.line, je.column);
+        return http_error(r, 400, NULL, "invalid_json",
+                          "invalid JSON body: %s (line %d, column %d)", je.text, je.line,
+                          je.column);
     enum MHD_Result res = MHD_NO;
     gen_req g;
     job *j = NULL;
@@ -137,7 +138,8 @@ enum MHD_Result route_chat(req *r) {
     nemo_chat *chat = NULL;
     int32_t *ids = NULL;
     size_t n = 0;
-    if (nemo_chat_parse(r->body, r->len, &chat, &err) || nemo_chat_encode(chat, in->tok, &ids, &n, &err)) {
+    if (nemo_chat_parse(r->body, r->len, &chat, &err) ||
+        nemo_chat_encode(chat, in->tok, &ids, &n, &err)) {
         nemo_chat_free(chat);
         res = http_error(r, err.status == NEMO_ERR_NOMEM ? 500 : 400, "messages",
                          err.status == NEMO_ERR_UNSUPPORTED ? "unsupported" : "invalid_value", "%s",

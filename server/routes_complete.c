@@ -57,8 +57,9 @@ enum MHD_Result route_completions(req *r) {
     json_error_t je;
     json_t *body = json_loadb(r->body, r->len, 0, &je);
     if (!body)
-        return http_error(r, 400, NULL, "invalid_json", "invalid JSON body: %s (line %d, column %d)",
-                          je.text, je.line, je.column);
+        return http_error(r, 400, NULL, "invalid_json",
+                          "invalid JSON body: %s (line %d, column %d)", je.text, je.line,
+                          je.column);
     enum MHD_Result res = MHD_NO;
     gen_req g;
     job *j = NULL;

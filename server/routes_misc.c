@@ -30,8 +30,9 @@ static json_t *load_object(req *r, enum MHD_Result *res) {
     json_error_t je;
     json_t *body = json_loadb(r->body, r->len, 0, &je);
     if (!body) {
-        *res = http_error(r, 400, NULL, "invalid_json", "invalid JSON body: %s (line %d, column %d)",
-                          je.text, je.line, je.column);
+        *res =
+            http_error(r, 400, NULL, "invalid_json", "invalid JSON body: %s (line %d, column %d)",
+                       je.text, je.line, je.column);
         return NULL;
     }
     if (!json_is_object(body)) {
@@ -66,7 +67,8 @@ enum MHD_Result route_tokenize(req *r) {
         }
     } else if (json_is_array(msgs)) {
         nemo_chat *c = NULL;
-        if (nemo_chat_parse(r->body, r->len, &c, &err) || nemo_chat_encode(c, in->tok, &ids, &n, &err)) {
+        if (nemo_chat_parse(r->body, r->len, &c, &err) ||
+            nemo_chat_encode(c, in->tok, &ids, &n, &err)) {
             nemo_chat_free(c);
             res = http_error(r, 400, "messages", "invalid_value", "%s", err.msg);
             goto done;
@@ -120,7 +122,8 @@ enum MHD_Result route_detokenize(req *r) {
     size_t got = 0;
     nemo_tokenizer_decode(in->tok, ids, n, NEMO_SPECIAL_SKIP, NULL, 0, &got, &err);
     out = malloc(got + 1);
-    if (!out || nemo_tokenizer_decode(in->tok, ids, n, NEMO_SPECIAL_SKIP, out, got + 1, &got, &err)) {
+    if (!out ||
+        nemo_tokenizer_decode(in->tok, ids, n, NEMO_SPECIAL_SKIP, out, got + 1, &got, &err)) {
         res = http_error(r, 500, NULL, NULL, "cannot decode: %s", err.msg);
         goto done;
     }
@@ -136,9 +139,8 @@ enum MHD_Result route_health(req *r) {
     int active, queued;
     engine_load(r->s->eng, &active, &queued);
     return http_json(r, 200,
-                     json_pack("{s:s, s:s, s:i, s:i, s:i}", "status", "ok", "model",
-                               r->s->model_id, "slots", r->s->cfg.parallel, "active", active,
-                               "queued", queued));
+                     json_pack("{s:s, s:s, s:i, s:i, s:i}", "status", "ok", "model", r->s->model_id,
+                               "slots", r->s->cfg.parallel, "active", active, "queued", queued));
 }
 
 enum MHD_Result route_metrics(req *r) {

@@ -26,10 +26,10 @@ typedef struct srv_config {
     int batch;           /* most tokens per decode call */
     int prefill_chunk;   /* most prompt tokens one request adds to a step */
     int threads;
-    size_t max_body;     /* bytes */
-    int max_prompt;      /* prompt tokens */
-    int max_tokens;      /* generated tokens per request */
-    int timeout_s;       /* whole-request deadline */
+    size_t max_body;         /* bytes */
+    int max_prompt;          /* prompt tokens */
+    int max_tokens;          /* generated tokens per request */
+    int timeout_s;           /* whole-request deadline */
     const char *debug_reply; /* test only: every request generates exactly this text */
 } srv_config;
 
@@ -92,13 +92,13 @@ typedef struct job {
     int finishing;
 
     /* output, under mu */
-    sbuf text;               /* user-visible content so far */
-    int done;                /* the engine is finished with it */
-    const char *finish;      /* "stop", "length", "tool_calls" */
-    nemo_tool_calls *calls;  /* at done, when tool calls were parsed */
-    int err_status;          /* non-zero: the request failed after submit */
+    sbuf text;              /* user-visible content so far */
+    int done;               /* the engine is finished with it */
+    const char *finish;     /* "stop", "length", "tool_calls" */
+    nemo_tool_calls *calls; /* at done, when tool calls were parsed */
+    int err_status;         /* non-zero: the request failed after submit */
     char err_msg[1100];
-    int cancelled;           /* the client went away */
+    int cancelled; /* the client went away */
     int n_prompt_done, n_generated;
 } job;
 

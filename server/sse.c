@@ -51,7 +51,8 @@ static json_t *chunk(stream *st, json_t *delta, const char *finish) {
     json_t *o = json_object();
     json_object_set_new(o, "id", json_string(j->id));
     json_object_set_new(
-        o, "object", json_string(j->kind == JOB_CHAT ? "chat.completion.chunk" : "text_completion"));
+        o, "object",
+        json_string(j->kind == JOB_CHAT ? "chat.completion.chunk" : "text_completion"));
     json_object_set_new(o, "created", json_integer(j->created));
     json_object_set_new(o, "model", json_string(st->s->model_id));
     json_object_set_new(o, "choices", choices);
@@ -82,8 +83,8 @@ static void produce(stream *st) {
         emit(st, error_body(j->err_status, NULL, NULL, j->err_msg));
     } else {
         if (j->calls)
-            emit(st, chunk(st, json_pack("{s:o}", "tool_calls", resp_tool_calls(j->calls, 1)),
-                           NULL));
+            emit(st,
+                 chunk(st, json_pack("{s:o}", "tool_calls", resp_tool_calls(j->calls, 1)), NULL));
         json_t *last = j->kind == JOB_CHAT ? json_object() : json_string("");
         emit(st, chunk(st, last, j->finish ? j->finish : "stop"));
         if (j->include_usage) {
