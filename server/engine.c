@@ -200,7 +200,7 @@ int engine_create(const srv_config *c, srv_metrics *m, engine **out, nemo_error 
     if (nemo_session_create(e->model, &sp, &e->sess, err)) goto fail;
     e->n_slots = c->parallel;
     e->slots = calloc((size_t)e->n_slots, sizeof *e->slots);
-    e->q_cap = c->queue > 0 ? c->queue : 1;
+    e->q_cap = (c->queue > 0 ? c->queue : 1) + c->parallel;
     e->queue = calloc((size_t)e->q_cap, sizeof *e->queue);
     e->b_tok = malloc((size_t)c->batch * sizeof *e->b_tok);
     e->b_pos = malloc((size_t)c->batch * sizeof *e->b_pos);
@@ -296,7 +296,8 @@ const engine_info *engine_get_info(const engine *e) {
 
 int engine_submit(engine *e, job *j) {
     pthread_mutex_lock(&e->mu);
-    if (!e->running || e->q_len >= e->q_cap) {
+    /* the bound counts requests that will wait: those about to take a free slot do not */
+    if (!e->running || e->q_len >= e->cfg.queue + (e->n_slots - e->n_active)) {
         pthread_mutex_unlock(&e->mu);
         return -1;
     }

@@ -56,6 +56,10 @@ enum MHD_Result respond_whole(req *r, job *j);
 json_t *resp_tool_calls(const nemo_tool_calls *tc, int with_index);
 json_t *resp_usage(const job *j);
 
+/* routes_chat.c: the prompt ids of a chat request body (messages, tools) in the model's chat
+ * format; *ids is malloc'd. Returns -1 with err filled. */
+int chat_encode_body(req *r, json_t *body, int32_t **ids, size_t *n, nemo_error *err);
+
 /* routes */
 enum MHD_Result route_chat(req *r);
 enum MHD_Result route_completions(req *r);

@@ -107,6 +107,35 @@ static int tool_choice(req *r, json_t *body, job *j, enum MHD_Result *res) {
     return rc;
 }
 
+int chat_encode_body(req *r, json_t *body, int32_t **ids, size_t *n, nemo_error *err) {
+    /* Mistral's format cannot hold an assistant turn with both text and tool calls (and
+     * mistral-common rejects it), yet OpenAI clients send back exactly that; the text of such a
+     * turn is dropped, as it never reaches the model's view of a tool-call turn. */
+    json_t *msgs = json_object_get(body, "messages"), *m;
+    size_t i;
+    int changed = 0;
+    json_array_foreach(msgs, i, m) {
+        json_t *tc = json_object_get(m, "tool_calls");
+        json_t *role = json_object_get(m, "role");
+        if (json_is_string(role) && !strcmp(json_string_value(role), "assistant") &&
+            json_is_array(tc) && json_array_size(tc) > 0 && json_object_get(m, "content") &&
+            !json_is_null(json_object_get(m, "content"))) {
+            json_object_set_new(m, "content", json_null());
+            changed = 1;
+        }
+    }
+    char *txt = changed ? json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    if (changed && !txt) return srv_fail(err, NEMO_ERR_NOMEM, "out of memory");
+    nemo_chat *chat = NULL;
+    int rc = 0;
+    if (nemo_chat_parse(txt ? txt : r->body, txt ? strlen(txt) : r->len, &chat, err) ||
+        nemo_chat_encode(chat, engine_get_info(r->s->eng)->tok, ids, n, err))
+        rc = -1;
+    nemo_chat_free(chat);
+    free(txt);
+    return rc;
+}
+
 enum MHD_Result route_chat(req *r) {
     json_error_t je;
     json_t *body = json_loadb(r->body, r->len, 0, &je);
@@ -135,18 +164,14 @@ enum MHD_Result route_chat(req *r) {
     j->marker = in->marker;
     if (tool_choice(r, body, j, &res)) goto done;
     nemo_error err = {0};
-    nemo_chat *chat = NULL;
     int32_t *ids = NULL;
     size_t n = 0;
-    if (nemo_chat_parse(r->body, r->len, &chat, &err) ||
-        nemo_chat_encode(chat, in->tok, &ids, &n, &err)) {
-        nemo_chat_free(chat);
+    if (chat_encode_body(r, body, &ids, &n, &err)) {
         res = http_error(r, err.status == NEMO_ERR_NOMEM ? 500 : 400, "messages",
                          err.status == NEMO_ERR_UNSUPPORTED ? "unsupported" : "invalid_value", "%s",
                          err.msg);
         goto done;
     }
-    nemo_chat_free(chat);
     j->prompt = ids;
     j->n_prompt = (int)n;
     if (r->s->cfg.debug_reply) {

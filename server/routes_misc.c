@@ -66,14 +66,10 @@ enum MHD_Result route_tokenize(req *r) {
             goto done;
         }
     } else if (json_is_array(msgs)) {
-        nemo_chat *c = NULL;
-        if (nemo_chat_parse(r->body, r->len, &c, &err) ||
-            nemo_chat_encode(c, in->tok, &ids, &n, &err)) {
-            nemo_chat_free(c);
+        if (chat_encode_body(r, body, &ids, &n, &err)) {
             res = http_error(r, 400, "messages", "invalid_value", "%s", err.msg);
             goto done;
         }
-        nemo_chat_free(c);
     } else {
         res = http_error(r, 400, "content", "invalid_value",
                          "expected {\"content\": string, \"add_special\": bool} or "
