@@ -25,13 +25,14 @@ def free_port():
 
 
 def synth_model():
-    """A NeMo-shaped checkpoint with Tekken's 131072-id vocabulary and the real tokenizer."""
+    """A NeMo-shaped checkpoint with Tekken's 131072-id vocabulary and the real tokenizer; narrow
+    (dim 32, f32) because the 131072-row LM head dominates every token under ASan."""
     tmp = os.environ.get("NEMO_TEST_TMP", tempfile.gettempdir())
     d = os.path.join(tmp, "server_model")
     if not os.path.exists(os.path.join(d, "tekken.json")):
-        subprocess.run([BIN, "synth", d, "--preset", "nemo-tiny", "--vocab", "131072", "--dim", "64",
-                        "--heads", "4", "--kv-heads", "2", "--head-dim", "16", "--hidden", "128",
-                        "--quiet", "--force"], check=True)
+        subprocess.run([BIN, "synth", d, "--preset", "nemo-tiny", "--vocab", "131072", "--dim", "32",
+                        "--heads", "2", "--kv-heads", "1", "--head-dim", "16", "--hidden", "64",
+                        "--dtype", "f32", "--quiet", "--force"], check=True)
         tek = os.environ.get("NEMO_TEKKEN") or subprocess.check_output(
             [sys.executable, os.path.join(ROOT, "scripts/fixture.py"), "tekken_240718.json"],
             text=True).strip()

@@ -185,7 +185,7 @@ def main():
 
             def one():
                 st, _ = s.request("POST", "/v1/chat/completions",
-                                  {"messages": MSG, "max_tokens": 100, "temperature": 0})
+                                  {"messages": MSG, "max_tokens": 60, "temperature": 0})
                 results.append(st)
             th = [threading.Thread(target=one) for _ in range(10)]
             for t in th:
@@ -213,14 +213,31 @@ def main():
             assert s.metric('nemo_requests_total{route="/v1/chat/completions",status="200"}') > 5
             assert s.metric('nemo_requests_total{route="/v1/chat/completions",status="400"}') > 5
 
+        def tool_choice_forcing():
+            # no constrained decoding: a named tool_choice forces the marker and the call's
+            # opening text; this untrained model then writes no valid arguments, so the server
+            # returns what it wrote as content (finish_reason is not "tool_calls")
+            tools = [{"type": "function", "function": {"name": "get_weather", "parameters": {
+                "type": "object", "properties": {"city": {"type": "string"}}}}}]
+            r = c.chat.completions.create(model=model, messages=MSG, tools=tools, max_tokens=20, temperature=0,
+                                          tool_choice={"type": "function", "function": {"name": "get_weather"}})
+            ch = r.choices[0]
+            assert ch.message.content.startswith('[{"name": "get_weather", "arguments": '), ch.message.content
+            assert ch.finish_reason != "tool_calls" and not ch.message.tool_calls
+            # "none" never lets the marker through, so the output is plain text
+            r = c.chat.completions.create(model=model, messages=MSG, tools=tools, max_tokens=6, temperature=0,
+                                          tool_choice="none")
+            assert not r.choices[0].message.tool_calls and r.choices[0].finish_reason == "length"
+
         failed = run_tests([
             ("chat", chat_basic), ("chat greedy repeatable", chat_greedy_repeatable),
             ("chat seed", chat_seed), ("chat stream", chat_stream), ("stop strings", chat_stop_string),
             ("completions", completions), ("models, tokenize, health, page", models_and_misc),
             ("errors (raw HTTP)", errors_raw), ("dropped streams free slots", disconnect_frees_slot),
             ("queue full -> 503", queue_full), ("prefix cache + metrics", prefix_cache_and_metrics),
+            ("tool_choice forcing", tool_choice_forcing),
         ])
-    print(f"RESULT {11 - failed} {failed}")
+    print(f"RESULT {12 - failed} {failed}")
     return 1 if failed else 0
 
 

@@ -11,7 +11,7 @@ import openai
 
 from harness import KEY, Server, run_tests
 
-REPLY = 'Let me check.[TOOL_CALLS][{"name": "get_weather", "arguments": {"city": "Paris", "unit": "C"}}]'
+REPLY = 'Checking.[TOOL_CALLS][{"name": "get_weather", "arguments": {"city": "Paris", "unit": "C"}}]'
 TOOLS = [{"type": "function", "function": {
     "name": "get_weather", "description": "Current weather in a city",
     "parameters": {"type": "object", "properties": {"city": {"type": "string"}, "unit": {"type": "string"}},
@@ -28,7 +28,7 @@ def main():
             r = c.chat.completions.create(model=model, messages=MSG, tools=TOOLS)
             ch = r.choices[0]
             assert ch.finish_reason == "tool_calls", ch
-            assert ch.message.content == "Let me check.", ch.message.content
+            assert ch.message.content == "Checking.", ch.message.content
             [tc] = ch.message.tool_calls
             assert tc.type == "function" and tc.function.name == "get_weather"
             assert json.loads(tc.function.arguments) == {"city": "Paris", "unit": "C"}
@@ -40,7 +40,7 @@ def main():
         def tool_call_stream():
             chunks = list(c.chat.completions.create(model=model, messages=MSG, tools=TOOLS, stream=True))
             text = "".join(ch.choices[0].delta.content or "" for ch in chunks if ch.choices)
-            assert text == "Let me check.", text
+            assert text == "Checking.", text
             deltas = [d for ch in chunks if ch.choices for d in (ch.choices[0].delta.tool_calls or [])]
             assert len(deltas) == 1 and deltas[0].index == 0 and deltas[0].function.name == "get_weather"
             assert json.loads(deltas[0].function.arguments) == {"city": "Paris", "unit": "C"}
