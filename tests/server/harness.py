@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 
 ROOT = os.environ.get("NEMO_ROOT", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 BIN = os.environ.get("NEMO_BIN", os.path.join(ROOT, "build/asan/nemo"))
@@ -133,5 +134,6 @@ def run_tests(tests):
             print(f"  ok   {name} ({time.time() - t0:.1f}s)")
         except Exception as e:  # a failed assert or an unexpected error both fail the test
             failed += 1
-            print(f"  FAIL {name}: {type(e).__name__}: {e}")
+            where = traceback.extract_tb(e.__traceback__)[-1]
+            print(f"  FAIL {name} (line {where.lineno}): {type(e).__name__}: {e}")
     return failed
