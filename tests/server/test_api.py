@@ -185,7 +185,7 @@ def main():
 
             def one():
                 st, _ = s.request("POST", "/v1/chat/completions",
-                                  {"messages": MSG, "max_tokens": 60, "temperature": 0})
+                                  {"messages": MSG, "max_tokens": 30, "temperature": 0})
                 results.append(st)
             th = [threading.Thread(target=one) for _ in range(10)]
             for t in th:

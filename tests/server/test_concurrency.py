@@ -26,7 +26,7 @@ def main():
     with Server("--parallel", "8", "--ctx", "512", "--prefill-chunk", "7", "--batch", "64") as s:
         c = openai.OpenAI(base_url=s.base + "/v1", api_key=KEY, max_retries=0, timeout=120)
         model = c.models.list().data[0].id
-        kw = dict(model=model, temperature=0, max_tokens=int(sys.argv[1]) if len(sys.argv) > 1 else 12)
+        kw = dict(model=model, temperature=0, max_tokens=int(sys.argv[1]) if len(sys.argv) > 1 else 10)
 
         def alone_vs_batched():
             alone = [c.chat.completions.create(messages=prompt(i), **kw).choices[0].message.content
