@@ -42,12 +42,19 @@ def synth_model():
     return d
 
 
+def smollm2():
+    """The real SmolLM2-135M-Instruct GGUF (pinned fixture; its own vocabulary and ChatML)."""
+    return os.environ.get("NEMO_SMOLLM2") or subprocess.check_output(
+        [sys.executable, os.path.join(ROOT, "scripts/fixture.py"), "SmolLM2-135M-Instruct.Q4_1.gguf"],
+        text=True).strip()
+
+
 class Server:
-    def __init__(self, *args, key=KEY, model=None):
+    def __init__(self, *args, key=KEY, model=None, binary=None):
         self.port = free_port()
         self.key = key
         self.model = model or synth_model()
-        cmd = [BIN, "serve", self.model, "--port", str(self.port), "-t", "2"] + list(args)
+        cmd = [binary or BIN, "serve", self.model, "--port", str(self.port), "-t", "2"] + list(args)
         if key:
             cmd += ["--api-key", key]
         self.log = tempfile.TemporaryFile()
