@@ -160,9 +160,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         r->c = c;
         r->url = url;
         r->route = "other";
-        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-        if (cl && strtoull(cl, NULL, 10) > s->cfg.max_body) r->too_big = 1;
         *con_cls = r;
+        int method_ok;
+        const route *rt = find_route(url, &method_ok, method);
+        if (rt) r->route = rt->path;
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        const char *expect = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Expect");
+        if (cl && strtoull(cl, NULL, 10) > s->cfg.max_body) r->too_big = 1;
+        if (r->too_big && expect && !strcasecmp(expect, "100-continue")) {
+            /* the client waits for "100 Continue" before sending the body, so the 413 goes out
+             * at once (and the connection closes). Other clients are already sending: their
+             * body is read and dropped, so they are not cut off before reading the answer. */
+            r->answered = 1;
+            return http_error(r, 413, NULL, "body_too_large",
+                              "request body exceeds the server's limit of %zu bytes",
+                              s->cfg.max_body);
+        }
+        return MHD_YES;
+    }
+    if (r->answered) { /* the early 413: drop whatever still arrives */
+        *upload_data_size = 0;
         return MHD_YES;
     }
     if (*upload_data_size) {

@@ -24,6 +24,7 @@ typedef struct req {
     char *body;        /* NUL-terminated */
     size_t len, cap;
     int too_big;
+    int answered; /* a response was queued before the body arrived */
 } req;
 
 typedef enum MHD_Result (*route_fn)(req *r);

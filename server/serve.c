@@ -23,12 +23,18 @@ int serve_main(const srv_config *cfg) {
     s.started = (long)time(NULL);
     const char *name = cfg->model_name;
     if (!name) {
-        /* the last path component, without a trailing slash */
+        /* the last path component, without a trailing slash or a weight-file extension */
         const char *p = cfg->model_path, *end = p + strlen(p);
         while (end > p && end[-1] == '/') end--;
         const char *b = end;
         while (b > p && b[-1] != '/') b--;
-        snprintf(s.model_id, sizeof s.model_id, "%.*s", (int)(end - b), b);
+        size_t n = (size_t)(end - b);
+        const char *exts[] = {".gguf", ".safetensors"};
+        for (size_t i = 0; i < 2; i++) {
+            size_t k = strlen(exts[i]);
+            if (n > k && !strncmp(end - k, exts[i], k)) n -= k;
+        }
+        snprintf(s.model_id, sizeof s.model_id, "%.*s", (int)n, b);
     } else {
         snprintf(s.model_id, sizeof s.model_id, "%s", name);
     }
