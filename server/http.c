@@ -269,8 +269,10 @@ int http_start(srv *s, nemo_error *err) {
     unsigned limit = (unsigned)(s->cfg.parallel + s->cfg.queue + 32);
     s->d = MHD_start_daemon(flags, (uint16_t)s->cfg.port, NULL, NULL, on_request, s,
                             MHD_OPTION_SOCK_ADDR, addr, MHD_OPTION_CONNECTION_LIMIT, limit,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(s->cfg.timeout_s + 30),
-                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
+                            /* idle keep-alive connections hold a thread: let them go after a
+                               minute (a connection waiting on the engine is not idle to MHD) */
+                            MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_NOTIFY_COMPLETED,
+                            on_completed, s, MHD_OPTION_END);
     if (!s->d)
         return srv_fail(err, NEMO_ERR_IO, "cannot listen on %s:%d (in use, or not permitted)",
                         s->cfg.host, s->cfg.port);

@@ -37,7 +37,7 @@ def main():
         def concurrent_equals_alone():
             qs = [[{"role": "user", "content": q}] for q in (
                 "Name a color.", "Write one word about the sea.", "What is 2+2?", "Say hello in French.")]
-            kw = dict(model=model, max_tokens=10, temperature=0)
+            kw = dict(model=model, max_tokens=8, temperature=0)
             alone = [c.chat.completions.create(messages=q, **kw).choices[0].message.content for q in qs]
             got = [None] * len(qs)
 
