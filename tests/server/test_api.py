@@ -237,7 +237,30 @@ def main():
             ("queue full -> 503", queue_full), ("prefix cache + metrics", prefix_cache_and_metrics),
             ("tool_choice forcing", tool_choice_forcing),
         ])
-    print(f"RESULT {12 - failed} {failed}")
+    with Server("--parallel", "1", "--queue", "4", "--timeout", "2", "--ctx", "4096") as s:
+        def request_timeout():
+            # generations past their deadline end as "length"; with one slot the second request
+            # waits for the first, so it has less of its 2 s left to generate in
+            out = {}
+
+            def one(k):
+                out[k] = s.json("POST", "/v1/chat/completions",
+                                {"messages": MSG, "max_tokens": 4000, "temperature": 0})
+            th = [threading.Thread(target=one, args=(k,)) for k in range(2)]
+            t0 = time.time()
+            for t in th:
+                t.start()
+                time.sleep(0.5)
+            for t in th:
+                t.join()
+            assert time.time() - t0 < 20
+            assert [out[k][0] for k in (0, 1)] == [200, 200], out
+            n = [out[k][1]["usage"]["completion_tokens"] for k in (0, 1)]
+            assert all(out[k][1]["choices"][0]["finish_reason"] == "length" for k in (0, 1))
+            assert 0 < n[1] < n[0] < 4000, n
+
+        failed += run_tests([("request timeout", request_timeout)])
+    print(f"RESULT {13 - failed} {failed}")
     return 1 if failed else 0
 
 
