@@ -71,6 +71,16 @@ int params_parse(req *r, json_t *body, gen_req *g, enum MHD_Result *res) {
         *res = http_error(r, 400, "logprobs", "unsupported", "logprobs are not supported");
         return -1;
     }
+    v = json_object_get(body, "response_format");
+    if (v && !json_is_null(v)) {
+        json_t *t = json_is_object(v) ? json_object_get(v, "type") : NULL;
+        if (!json_is_string(t) || strcmp(json_string_value(t), "text")) {
+            /* JSON mode needs constrained decoding, which this server does not have */
+            *res = http_error(r, 400, "response_format", "unsupported",
+                              "only response_format {\"type\": \"text\"} is supported");
+            return -1;
+        }
+    }
     double x;
     x = g->sp.temperature;
     if (number(r, body, "temperature", 0, 2, &x, res)) return -1;

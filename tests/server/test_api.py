@@ -120,6 +120,9 @@ def main():
             expect_error(400, "POST", p, {"messages": MSG, "max_tokens": "5"}, param="max_tokens")
             expect_error(400, "POST", p, {"messages": MSG, "stop": [1]}, param="stop")
             expect_error(400, "POST", p, {"messages": MSG, "n": 2}, param="n")
+            expect_error(400, "POST", p, {"messages": MSG, "response_format": {"type": "json_object"}},
+                         param="response_format")
+            expect_error(400, "POST", p, {"messages": MSG, "logprobs": True}, param="logprobs")
             expect_error(400, "POST", p, {"messages": MSG, "stream": "yes"}, param="stream")
             expect_error(400, "POST", p, {"messages": MSG, "tool_choice": "sometimes",
                                           "tools": []}, param="tool_choice")
