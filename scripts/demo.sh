@@ -20,3 +20,6 @@ $NEMO generate "$DIR" --ids 1,100,200,300 -n 16
 SMOL=$(python3 scripts/fixture.py SmolLM2-135M-Instruct.Q4_1.gguf)
 echo "SmolLM2-135M-Instruct Q4_1, greedy ids after 'The capital of France is' (504 3575 282 4649 314):"
 $NEMO generate "$SMOL" --ids 504,3575,282,4649,314 -n 8
+# Text in, text out on the same model (its GGUF vocabulary and ChatML template), greedy:
+echo "nemo run (chat template): What is the capital of France?"
+$NEMO run "$SMOL" "What is the capital of France?" --temp 0 -n 40
