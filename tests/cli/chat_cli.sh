@@ -12,7 +12,7 @@ T=${NEMO_TEST_TMP:-/tmp}/chat_cli
 rm -rf "$T" && mkdir -p "$T"
 fail() { echo "  FAIL: $*"; exit 1; }
 M=$T/m
-$NEMO synth "$M" --preset nemo-tiny --dim 64 --vocab 131072 --tokenizer "$TEK" --quiet >/dev/null ||
+$REL synth "$M" --preset nemo-tiny --dim 64 --vocab 131072 --tokenizer "$TEK" --quiet >/dev/null ||
     fail "synth"
 # nth "prompt ids" / "generated ids" line of the stderr log
 nth() { sed -n "s/^$2: //p" "$T/err" | sed -n "${1}p"; }
@@ -73,7 +73,7 @@ want=$(python3 -c 'import json,sys; print(json.dumps({"messages": [
 
 # a malformed call is shown raw and its turn dropped (the next prompt holds only the new line)
 sure=$(printf 'Sure.' | $REL tokenize --tokenizer "$TEK" | tr ' ' ,)
-printf 'x\ny\n' | $NEMO chat "$M" --force-ids "9,$sure" -n 3 --quiet --print-ids >"$T/out" 2>"$T/err" ||
+printf 'x\ny\n' | $REL chat "$M" --force-ids "9,$sure" -n 3 --quiet --print-ids >"$T/out" 2>"$T/err" ||
     fail "malformed call chat"
 [ "$(grep -c '^\[TOOL_CALLS\]Sure\.$' "$T/out")" = 2 ] || fail "malformed call output: $(cat "$T/out")"
 grep -q "was not kept" "$T/err" || fail "malformed call note: $(cat "$T/err")"
@@ -88,7 +88,7 @@ grep -q nope "$T/err" || fail "missing model message"
 
 # valgrind over two turns on a SentencePiece v3 model (fast to load; Mistral 7B v0.3 format)
 if command -v valgrind >/dev/null && [ -n "${NEMO_SPM_V3:-}" ]; then
-    $NEMO synth "$T/s3" --preset nemo-tiny --dim 64 --vocab 32768 --tokenizer "$NEMO_SPM_V3" --quiet >/dev/null ||
+    $REL synth "$T/s3" --preset nemo-tiny --dim 64 --vocab 32768 --tokenizer "$NEMO_SPM_V3" --quiet >/dev/null ||
         fail "synth v3"
     printf 'Hi\nAnd then?\n' | valgrind -q --error-exitcode=9 --leak-check=full "$REL" chat "$T/s3" -n 3 -t 2 \
         --seed 1 --print-ids >/dev/null 2>"$T/err" || { cat "$T/err"; fail "valgrind chat"; }

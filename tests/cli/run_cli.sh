@@ -12,11 +12,11 @@ T=${NEMO_TEST_TMP:-/tmp}/run_cli
 rm -rf "$T" && mkdir -p "$T"
 fail() { echo "  FAIL: $*"; exit 1; }
 M=$T/m
-$NEMO synth "$M" --preset nemo-tiny --dim 64 --vocab 131072 --tokenizer "$TEK" --quiet >/dev/null ||
+$REL synth "$M" --preset nemo-tiny --dim 64 --vocab 131072 --tokenizer "$TEK" --quiet >/dev/null ||
     fail "synth with --tokenizer"
 cmp -s "$M/tekken.json" "$TEK" || fail "synth did not copy tekken.json"
 # a vocabulary larger than the model's is refused, by synth and by run
-$NEMO synth "$T/small" --preset nemo-tiny --tokenizer "$TEK" --quiet 2>"$T/err" && fail "synth vocab mismatch accepted"
+$REL synth "$T/small" --preset nemo-tiny --tokenizer "$TEK" --quiet 2>"$T/err" && fail "synth vocab mismatch accepted"
 grep -q "131072 ids but --vocab is 1024" "$T/err" || fail "synth vocab message: $(cat "$T/err")"
 $NEMO synth "$T/small" --preset nemo-tiny --quiet >/dev/null || fail "synth small"
 $REL run "$T/small" hi --tokenizer "$TEK" 2>"$T/err" && fail "run with a too-large vocabulary accepted"
@@ -31,7 +31,7 @@ want=$(echo '{"messages": [{"role": "user", "content": "Hello there"}]}' | $REL 
 # the timing line on stderr
 grep -Eq '^nemo run: prompt 5 tokens \(0 cached\) in [0-9.]+ s, [0-9.]+ tok/s \| generated 2 tokens in [0-9.]+ s, [0-9.]+ tok/s \| token limit$' "$T/err" ||
     fail "timing line: $(cat "$T/err")"
-$NEMO run "$M" "Hello there" --system "Be brief." -n 1 --print-ids >/dev/null 2>"$T/err" || fail "--system"
+$REL run "$M" "Hello there" --system "Be brief." -n 1 --print-ids >/dev/null 2>"$T/err" || fail "--system"
 want=$(echo '{"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello there"}]}' |
     $REL encode-chat --tokenizer "$TEK")
 [ "$(ids_of "prompt ids")" = "$want" ] || fail "--system prompt ids differ from encode-chat"
@@ -62,7 +62,7 @@ $REL run "$M" "Tell me" -n 0 --print-ids >"$T/out" 2>"$T/err" || fail "-n 0"
 $REL run "$M" "Tell me" --temp 0 -n 24 --print-ids >"$T/full" 2>"$T/err" || fail "greedy run"
 gen=$(ids_of "generated ids")
 # prefill in batches of 3 gives the same greedy answer
-$NEMO run "$M" "Tell me" --temp 0 -n 24 --batch 3 >"$T/batched" 2>"$T/err2" || fail "--batch 3: $(cat "$T/err2")"
+$REL run "$M" "Tell me" --temp 0 -n 24 --batch 3 >"$T/batched" 2>"$T/err2" || fail "--batch 3: $(cat "$T/err2")"
 cmp -s "$T/full" "$T/batched" || fail "--batch 3 changed the answer"
 stop=$(python3 - "$T/full" "$gen" "$REL" "$TEK" <<'EOF'
 import subprocess, sys
@@ -162,7 +162,7 @@ fi
 
 # valgrind on a SentencePiece v3 model (Tekken's 14 MB JSON is slow to load under valgrind)
 if command -v valgrind >/dev/null && [ -n "${NEMO_SPM_V3:-}" ]; then
-    $NEMO synth "$T/s3" --preset nemo-tiny --dim 64 --vocab 32768 --tokenizer "$NEMO_SPM_V3" --quiet >/dev/null ||
+    $REL synth "$T/s3" --preset nemo-tiny --dim 64 --vocab 32768 --tokenizer "$NEMO_SPM_V3" --quiet >/dev/null ||
         fail "synth v3"
     valgrind -q --error-exitcode=9 --leak-check=full "$REL" run "$T/s3" "Hi" -n 3 -t 2 --seed 1 \
         --stop zz --print-ids >/dev/null 2>"$T/vg.txt" || { cat "$T/vg.txt"; fail "valgrind"; }
