@@ -4,8 +4,16 @@
 #include "convo.h"
 #include "gen.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+
+static volatile sig_atomic_t g_interrupt;
+
+static void on_sigint(int sig) {
+    (void)sig;
+    g_interrupt = 1;
+}
 
 static void usage(FILE *f) {
     fprintf(
@@ -19,7 +27,9 @@ static void usage(FILE *f) {
         "text itself (base models). Generation ends at the end-of-turn token, -n, a --stop\n"
         "string or a full context. Tool calls ([TOOL_CALLS]) are printed after the text as\n"
         "one JSON line {\"tool_calls\": [{\"id\", \"name\", \"arguments\"}]}. A timing line\n"
-        "(prompt and generated tokens, tokens/s) goes to stderr unless --quiet.\n"
+        "(prompt and generated tokens, tokens/s) goes to stderr unless --quiet. Ctrl-C\n"
+        "while generating ends the answer there (exit status 130); a second Ctrl-C, or one\n"
+        "while the model loads, ends the program at once.\n"
         "\n");
     gen_opts_help(f, 0);
 }
@@ -120,8 +130,15 @@ int cmd_run(int argc, char **argv) {
             goto done;
         }
     }
+    /* Ctrl-C from here on ends the answer cleanly; SA_RESETHAND: a second one kills */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
     gen_result r;
-    rc = gen_generate(g, ids, (int)n, stdout, NULL, &r);
+    rc = gen_generate(g, ids, (int)n, stdout, &g_interrupt, &r);
     int has_calls = r.calls && r.calls->has_marker;
     if (r.content_len ? r.content[r.content_len - 1] != '\n' : !has_calls) putchar('\n');
     gen_print_calls("run", r.calls, stdout);
@@ -131,6 +148,10 @@ int cmd_run(int argc, char **argv) {
         rc = 1;
     }
     if (!rc && !o.quiet) gen_print_timing("run", &r);
+    if (!rc && r.why == GEN_STOP_INTERRUPT) {
+        fprintf(stderr, "nemo run: interrupted\n");
+        rc = 130;
+    }
 done:
     free(ids);
     convo_free(c);

@@ -132,6 +132,17 @@ $REL run "$M" "x" --force-ids "9,$sure" -n 3 >"$T/out" 2>"$T/err" || fail "malfo
 grep -qx '\[TOOL_CALLS\]Sure\.' "$T/out" || fail "malformed call output: $(cat "$T/out")"
 grep -q "raw text is printed above" "$T/err" || fail "malformed call note: $(cat "$T/err")"
 
+# SIGINT while generating ends the answer cleanly: text so far, timing line, exit status 130
+$NEMO run "$M" "Tell me" -n 100000 --seed 2 >"$T/out" 2>"$T/err" &
+pid=$!
+for _ in $(seq 600); do [ "$(wc -c <"$T/out")" -gt 200 ] && break; sleep 0.1; done
+kill -INT $pid
+wait $pid
+rc=$?
+[ $rc = 130 ] || fail "SIGINT: exit status $rc, expected 130: $(cat "$T/err")"
+grep -q "| interrupted$" "$T/err" || fail "SIGINT: no timing line: $(cat "$T/err")"
+[ "$(wc -c <"$T/out")" -gt 200 ] || fail "SIGINT: the partial answer is missing"
+
 # errors: clear messages, non-zero exit codes
 $NEMO run "$T/nope" "x" 2>"$T/err" && fail "missing model accepted"
 grep -q "nope" "$T/err" || fail "missing-model message: $(cat "$T/err")"
