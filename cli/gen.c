@@ -281,8 +281,8 @@ int gen_generate(gen_ctx *g, const int32_t *ids, int n, FILE *out, volatile sig_
     if (n >= g->n_ctx) {
         fprintf(stderr,
                 "nemo %s: the prompt has %d tokens but the context holds %d positions (raise "
-                "--ctx)\n",
-                g->cmd, n, g->n_ctx);
+                "--ctx%s)\n",
+                g->cmd, n, g->n_ctx, strcmp(g->cmd, "chat") ? "" : ", or /reset to start over");
         return 1;
     }
     if (g->print_ids) print_ids("prompt ids", ids, n);
