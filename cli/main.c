@@ -22,6 +22,7 @@ static const cli_command COMMANDS[] = {
     {"tokenize", cmd_tokenize, "UTF-8 text on stdin -> token ids (Tekken or SentencePiece)"},
     {"detokenize", cmd_detokenize, "token ids on stdin -> UTF-8 text"},
     {"encode-chat", cmd_encode_chat, "OpenAI-style chat request on stdin -> prompt token ids"},
+    {"cpu", cmd_cpu, "print the CPU features detected and the kernels chosen"},
     {"version", cmd_version, "print the version"},
 };
 

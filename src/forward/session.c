@@ -54,7 +54,7 @@ nemo_status nemo_session_create(const nemo_model *m, const nemo_session_params *
     s->out = alloc_floats(nb * c->dim);
     s->hb = alloc_floats(nb * c->hidden_dim);
     s->hb2 = alloc_floats(nb * c->hidden_dim);
-    s->mat_scratch = alloc_floats((int64_t)d.n_threads * maxcols);
+    s->mat_scratch = alloc_floats((int64_t)d.n_threads * NEMO_MATMUL_ROWS * maxcols);
     s->att_scratch = alloc_floats((int64_t)d.n_threads * d.n_ctx);
     s->logit_row = calloc((size_t)nb, sizeof *s->logit_row);
     if (!s->pool || !s->k_cache || !s->v_cache || !s->seq_len || !s->x || !s->xb || !s->q ||
@@ -130,11 +130,7 @@ static void attn_worker(void *p, int ith, int nth) {
         nemo_cpu_softmax(scores, n);
         float *o = s->att + t * qd + (int64_t)h * hd;
         for (int d = 0; d < hd; d++) o[d] = 0;
-        for (int j = 0; j < n; j++) {
-            const float *v = V + (int64_t)(first + j) * kvd;
-            float wj = scores[j];
-            for (int d = 0; d < hd; d++) o[d] += wj * v[d];
-        }
+        for (int j = 0; j < n; j++) nemo_cpu_axpy(o, scores[j], V + (int64_t)(first + j) * kvd, hd);
     }
 }
 
