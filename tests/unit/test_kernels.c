@@ -27,10 +27,10 @@ static int same_bits(float a, float b) {
     return x == y;
 }
 
-static const nemo_dtype DTYPES[] = {
-    NEMO_DTYPE_F32,  NEMO_DTYPE_F16,  NEMO_DTYPE_BF16, NEMO_DTYPE_F8_E4M3,
-    NEMO_DTYPE_Q8_0, NEMO_DTYPE_Q4_0, NEMO_DTYPE_Q4_1, NEMO_DTYPE_Q5_0,
-    NEMO_DTYPE_Q5_1, NEMO_DTYPE_Q4_K, NEMO_DTYPE_Q5_K, NEMO_DTYPE_Q6_K};
+static const nemo_dtype DTYPES[] = {NEMO_DTYPE_F32,     NEMO_DTYPE_F16,  NEMO_DTYPE_BF16,
+                                    NEMO_DTYPE_F8_E4M3, NEMO_DTYPE_Q8_0, NEMO_DTYPE_Q4_0,
+                                    NEMO_DTYPE_Q4_1,    NEMO_DTYPE_Q5_0, NEMO_DTYPE_Q5_1,
+                                    NEMO_DTYPE_Q4_K,    NEMO_DTYPE_Q5_K, NEMO_DTYPE_Q6_K};
 #define N_DTYPES (int)(sizeof DTYPES / sizeof DTYPES[0])
 
 /* Byte offsets of the fp16 scale fields in one block (-1 ends the list). */
@@ -118,7 +118,8 @@ static void test_to_f32_bitwise(void) {
             if (li == 4) { /* exhaustive sweep of the small float types */
                 if (t == NEMO_DTYPE_F16 || t == NEMO_DTYPE_BF16) {
                     n = 65536;
-                    for (int i = 0; i < 65536; i++) memcpy(buf + 2 * i, &(uint16_t){(uint16_t)i}, 2);
+                    for (int i = 0; i < 65536; i++)
+                        memcpy(buf + 2 * i, &(uint16_t){(uint16_t)i}, 2);
                 } else if (t == NEMO_DTYPE_F8_E4M3) {
                     n = 256;
                     for (int i = 0; i < 256; i++) buf[i] = (uint8_t)i;
@@ -148,7 +149,8 @@ static void test_to_f32_bitwise(void) {
     free(got);
 }
 
-static const int64_t SIZES[] = {0, 1, 3, 7, 8, 9, 15, 16, 17, 31, 33, 47, 63, 100, 128, 576, 1001, 5120};
+static const int64_t SIZES[] = {0,  1,  3,  7,  8,   9,   15,  16,   17,
+                                31, 33, 47, 63, 100, 128, 576, 1001, 5120};
 #define N_SIZES (int)(sizeof SIZES / sizeof SIZES[0])
 
 /* dot within 1e-5·Σ|aᵢbᵢ| of the double-precision sum (f32 accumulation over up to 5120 terms
@@ -238,8 +240,8 @@ static void test_matmul(void) {
                       nemo_dtype_name(t));
             for (int tk = 0; tk < NTOK; tk++) {
                 nemo_cpu_matmul(p3, ys, x + tk * cols, 1, &W, scratch);
-                CHECK_MSG(memcmp(ys, y1 + tk * ROWS, sizeof ys) == 0, "%s %s: token %d alone",
-                          ln, nemo_dtype_name(t), tk);
+                CHECK_MSG(memcmp(ys, y1 + tk * ROWS, sizeof ys) == 0, "%s %s: token %d alone", ln,
+                          nemo_dtype_name(t), tk);
             }
             for (int r = 0; r < ROWS; r++) {
                 nemo_dequant_row(t, wb + r * rb, wf, cols);
@@ -252,8 +254,9 @@ static void test_matmul(void) {
                     ref *= W.scale;
                     mag *= W.scale;
                     float got = y1[tk * ROWS + r];
-                    CHECK_MSG(fabs(got - ref) <= 1e-5 * mag + 1e-30, "%s %s row %d tok %d: %g vs %g",
-                              ln, nemo_dtype_name(t), r, tk, got, ref);
+                    CHECK_MSG(fabs(got - ref) <= 1e-5 * mag + 1e-30,
+                              "%s %s row %d tok %d: %g vs %g", ln, nemo_dtype_name(t), r, tk, got,
+                              ref);
                 }
             }
         }

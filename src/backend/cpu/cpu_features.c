@@ -24,8 +24,8 @@ static void detect(nemo_cpu_flags *f) {
     f->f16c = (c >> 29) & 1;
     if (osxsave && avx) {
         unsigned long long x = xgetbv0();
-        f->os_ymm = (x & 0x6) == 0x6;    /* XMM and YMM state */
-        f->os_zmm = (x & 0xe6) == 0xe6;  /* + opmask, ZMM_Hi256, Hi16_ZMM */
+        f->os_ymm = (x & 0x6) == 0x6;   /* XMM and YMM state */
+        f->os_zmm = (x & 0xe6) == 0xe6; /* + opmask, ZMM_Hi256, Hi16_ZMM */
     }
     if (__get_cpuid_max(0, NULL) < 7) return;
     __cpuid_count(7, 0, a, b, c, d);

@@ -12,8 +12,8 @@ typedef enum {
 } nemo_cpu_level;
 
 typedef struct {
-    unsigned avx2 : 1, fma : 1, f16c : 1, avx512f : 1, avx512bw : 1, avx512vl : 1,
-        avx512_bf16 : 1, avx512_fp16 : 1, avx512_vnni : 1, avx_vnni : 1, os_ymm : 1, os_zmm : 1;
+    unsigned avx2 : 1, fma : 1, f16c : 1, avx512f : 1, avx512bw : 1, avx512vl : 1, avx512_bf16 : 1,
+        avx512_fp16 : 1, avx512_vnni : 1, avx_vnni : 1, os_ymm : 1, os_zmm : 1;
 } nemo_cpu_flags;
 
 /* The features of this CPU (cached after the first call; thread-safe). */

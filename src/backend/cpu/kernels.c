@@ -38,7 +38,7 @@ int nemo_kernels_use(nemo_cpu_level l) {
 
 #define APPEND(...)                                                                                \
     do {                                                                                           \
-        if (o >= 0 && o < cap) o += snprintf(buf + o, (size_t)(cap - o), __VA_ARGS__);            \
+        if (o >= 0 && o < cap) o += snprintf(buf + o, (size_t)(cap - o), __VA_ARGS__);             \
     } while (0)
 
 void nemo_cpu_info(char *buf, int cap) {

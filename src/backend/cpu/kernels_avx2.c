@@ -88,7 +88,8 @@ T static void axpy_avx2(float *y, float a, const float *x, int64_t n) {
     __m256 av = _mm256_set1_ps(a);
     int64_t i = 0;
     for (; i + 8 <= n; i += 8)
-        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(av, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+        _mm256_storeu_ps(y + i,
+                         _mm256_fmadd_ps(av, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
     for (; i < n; i++) y[i] = fmaf(a, x[i], y[i]);
 }
 
@@ -251,13 +252,12 @@ T static void q5_k_row(const void *src, float *dst, int64_t n) {
             __m256i u1 = _mm256_set1_epi8((char)(1u << (2 * c))),
                     u2 = _mm256_set1_epi8((char)(2u << (2 * c)));
             /* 16 where the qh bit is set */
-            __m256i h1 = _mm256_andnot_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, u1), zero),
-                                             sixteen);
-            __m256i h2 = _mm256_andnot_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, u2), zero),
-                                             sixteen);
+            __m256i h1 =
+                _mm256_andnot_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, u1), zero), sixteen);
+            __m256i h2 =
+                _mm256_andnot_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, u2), zero), sixteen);
             store32_dm(dst, _mm256_add_epi8(_mm256_and_si256(v, m4), h1), d * sc1, dmin * mn1);
-            store32_dm(dst + 32,
-                       _mm256_add_epi8(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4), h2),
+            store32_dm(dst + 32, _mm256_add_epi8(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4), h2),
                        d * sc2, dmin * mn2);
         }
     }
