@@ -7,7 +7,8 @@
  *     in the same order, no fused multiply-add), so a SIMD level changes no weight value;
  *   - dot and dot4 accumulate one row in a fixed order that depends only on n (the row
  *     length), and dot4's result for row r is bitwise equal to dot of that row, so the result
- *     for one (token, row) pair does not depend on which other rows or tokens share the call.
+ *     for one (token, row) pair does not depend on which other rows or tokens share the call;
+ *   - dot_row[t] (fused decode) is bitwise equal to dot over the to_f32 row.
  *   Different levels may round dot products differently (fused multiply-add, lane count);
  *   within one level results are reproducible. */
 #ifndef NEMO_KERNELS_H
@@ -17,6 +18,7 @@
 #include "core/core.h"
 
 typedef void (*nemo_to_f32_fn)(const void *src, float *dst, int64_t n);
+typedef float (*nemo_dot_row_fn)(const void *row, const float *x, int64_t n);
 
 typedef struct nemo_kernels {
     nemo_cpu_level level;
@@ -28,6 +30,9 @@ typedef struct nemo_kernels {
     void (*axpy)(float *y, float a, const float *x, int64_t n);
     /* weight row → f32 per dtype (n a multiple of the block size); NULL: no conversion */
     nemo_to_f32_fn to_f32[NEMO_DTYPE_COUNT];
+    /* fused decode kernel per dtype: sum row[i]·x[i] straight from the encoded row, bitwise
+     * equal to dot(to_f32(row), x); NULL: convert, then dot */
+    nemo_dot_row_fn dot_row[NEMO_DTYPE_COUNT];
 } nemo_kernels;
 
 /* The table in use (level nemo_cpu_level_active(), or the one set by nemo_kernels_use). */

@@ -55,7 +55,8 @@ typedef struct {
 
 /* Rows in blocks of NEMO_MATMUL_ROWS: the block is converted to f32 once (into this thread's
  * scratch, where it stays in cache) and each token's activations are loaded once per block.
- * dot4 and dot give bitwise equal results per row, so neither the block a row falls in (set by
+ * One token (decode) uses the fused dot_row kernel instead. dot4, dot and dot_row give bitwise
+ * equal results per row, so neither the block a row falls in (set by
  * the thread split) nor the number of tokens changes any output value. */
 static void matmul_worker(void *p, int ith, int nth) {
     matmul_ctx *c = p;
@@ -66,6 +67,13 @@ static void matmul_worker(void *p, int ith, int nth) {
     nemo_pool_split((long)rows, ith, nth, &lo, &hi);
     float *buf = c->scratch + (int64_t)ith * NEMO_MATMUL_ROWS * cols;
     nemo_to_f32_fn conv = k->to_f32[W->dtype];
+    nemo_dot_row_fn fused = k->dot_row[W->dtype];
+    if (c->n == 1 && fused) { /* decode: straight from the encoded rows, no f32 copy */
+        for (long r = lo; r < hi; r++)
+            c->y[r] =
+                W->scale * fused((const uint8_t *)W->data + (uint64_t)r * W->row_bytes, c->x, cols);
+        return;
+    }
     for (long r = lo; r < hi; r += NEMO_MATMUL_ROWS) {
         int nr = hi - r < NEMO_MATMUL_ROWS ? (int)(hi - r) : NEMO_MATMUL_ROWS;
         const uint8_t *src = (const uint8_t *)W->data + (uint64_t)r * W->row_bytes;
