@@ -4,7 +4,8 @@
  * reading the weights once per token, so GB/s of weight bytes against the read bandwidth says
  * how close a kernel is to the limit.
  *
- *   make bench-kernels && build/release/bench/kernel_bench [--quick]   (--quick: SmolLM2 shape only)
+ *   make bench-kernels && build/release/bench/kernel_bench [--quick]   (--quick: SmolLM2 shape
+ * only)
  *
  * Weights are random bits with finite block scales (speed does not depend on the values). */
 #include "backend/cpu/kernels.h"
@@ -101,10 +102,9 @@ static void fix_scales(nemo_dtype t, uint8_t *w, uint64_t bytes) {
 
 int main(int argc, char **argv) {
     int quick = argc > 1 && !strcmp(argv[1], "--quick");
-    static const nemo_dtype types[] = {NEMO_DTYPE_Q8_0, NEMO_DTYPE_Q4_K, NEMO_DTYPE_BF16,
-                                       NEMO_DTYPE_F16,  NEMO_DTYPE_Q4_0, NEMO_DTYPE_Q4_1,
-                                       NEMO_DTYPE_Q6_K, NEMO_DTYPE_Q5_K, NEMO_DTYPE_F8_E4M3,
-                                       NEMO_DTYPE_F32};
+    static const nemo_dtype types[] = {
+        NEMO_DTYPE_Q8_0, NEMO_DTYPE_Q4_K, NEMO_DTYPE_BF16, NEMO_DTYPE_F16,     NEMO_DTYPE_Q4_0,
+        NEMO_DTYPE_Q4_1, NEMO_DTYPE_Q6_K, NEMO_DTYPE_Q5_K, NEMO_DTYPE_F8_E4M3, NEMO_DTYPE_F32};
     /* cols, rows: NeMo's FFN up/gate, down, q/o projection; then SmolLM2-135M's FFN up (0.5-1 MB,
      * cache resident: measures the kernels' compute speed rather than DRAM) */
     static const int shapes[][2] = {{5120, 14336}, {14336, 5120}, {5120, 4096}, {576, 1536}};
@@ -120,8 +120,9 @@ int main(int argc, char **argv) {
            " prefill %d tok / decode time (1 thr) |\n",
            PREFILL);
     printf("|---|---|---:|---|---:|---:|---:|---:|\n");
-    float *x = malloc(sizeof(float) * PREFILL * 14336), *y = malloc(sizeof(float) * PREFILL * 14336);
-    float *scratch = malloc(sizeof(float) * 2 * NEMO_MATMUL_ROWS * 14336);
+    float *x = malloc(sizeof(float) * PREFILL * 14336),
+          *y = malloc(sizeof(float) * PREFILL * 14336);
+    float *scratch = malloc(sizeof(float) * (size_t)nemo_cpu_matmul_scratch(2, PREFILL, 14336));
     for (int i = 0; i < PREFILL * 14336; i++) x[i] = (float)((int)(xrand() % 2001) - 1000) / 1000;
     for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
         nemo_dtype t = types[ti];
@@ -170,9 +171,9 @@ int main(int argc, char **argv) {
                 if (l != NEMO_CPU_SCALAR && scalar_gbs > 0)
                     snprintf(ratio, sizeof ratio, "%.2fx", gbs[1] / scalar_gbs);
                 if (pre_ratio > 0) snprintf(pre, sizeof pre, "%.1fx", pre_ratio);
-                printf("| %s | %d→%d | %.0f | %s | %.2f | %s | %s | %s |\n", nemo_dtype_name(t), cols,
-                       rows, (double)bytes / 1e6, nemo_cpu_level_name((nemo_cpu_level)l), gbs[1],
-                       two, ratio, pre);
+                printf("| %s | %d→%d | %.0f | %s | %.2f | %s | %s | %s |\n", nemo_dtype_name(t),
+                       cols, rows, (double)bytes / 1e6, nemo_cpu_level_name((nemo_cpu_level)l),
+                       gbs[1], two, ratio, pre);
                 fflush(stdout);
             }
             free(w);

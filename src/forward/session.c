@@ -54,7 +54,7 @@ nemo_status nemo_session_create(const nemo_model *m, const nemo_session_params *
     s->out = alloc_floats(nb * c->dim);
     s->hb = alloc_floats(nb * c->hidden_dim);
     s->hb2 = alloc_floats(nb * c->hidden_dim);
-    s->mat_scratch = alloc_floats((int64_t)d.n_threads * NEMO_MATMUL_ROWS * maxcols);
+    s->mat_scratch = alloc_floats(nemo_cpu_matmul_scratch(d.n_threads, d.n_batch, maxcols));
     s->att_scratch = alloc_floats((int64_t)d.n_threads * d.n_ctx);
     s->logit_row = calloc((size_t)nb, sizeof *s->logit_row);
     if (!s->pool || !s->k_cache || !s->v_cache || !s->seq_len || !s->x || !s->xb || !s->q ||

@@ -8,6 +8,7 @@
 #include "backend/cpu/kernels.h"
 #include "backend/cpu/ops.h"
 #include "backend/cpu/quant.h"
+#include "backend/cpu/quant_act.h"
 #include "test.h"
 
 static uint32_t rng = 2024;
@@ -266,7 +267,7 @@ static void test_matmul(void) {
         nemo_wmat W = {wb, t, ROWS, cols, rb, t == NEMO_DTYPE_F8_E4M3 ? 0.375f : 1.0f};
         float *x = malloc(sizeof(float) * NTOK * cols), *wf = malloc(sizeof(float) * cols);
         for (int64_t i = 0; i < NTOK * cols; i++) x[i] = frand();
-        float *scratch = malloc(sizeof(float) * 3 * NEMO_MATMUL_ROWS * cols);
+        float *scratch = malloc(sizeof(float) * (size_t)nemo_cpu_matmul_scratch(3, NTOK, cols));
         float y1[NTOK * ROWS], y3[NTOK * ROWS], ys[ROWS];
         for (int l = 0; l < nl; l++) {
             const char *ln = nemo_cpu_level_name(ks[l]->level);
@@ -307,6 +308,86 @@ static void test_matmul(void) {
     nemo_pool_free(p3);
 }
 
+/* q8 activations (NEMO_MATMUL=q8): the quantizer follows ggml's reference; every level's integer
+ * dot is within 1e-5·Σ|w·x| of the scalar reference (lane order differs), which is within
+ * 1e-2·Σ|w·x| of the f32 product (activation rounding: at most half a step of max|x|/127 per
+ * block); the matmul keeps the invariances. */
+static void test_q8(void) {
+    enum { N = 7 * 32, ROWS = 13, NTOK = 5 };
+    float x[NTOK * N], back[N];
+    for (int i = 0; i < NTOK * N; i++) x[i] = frand() * (i % 64 < 32 ? 1.0f : 1e-3f);
+    for (int i = 64; i < 96; i++) x[i] = 0; /* an all-zero block of token 0 */
+    nemo_q8_act q[NTOK * (N / 32)];
+    for (int t = 0; t < NTOK; t++) nemo_q8_quantize(x + t * N, q + t * (N / 32), N);
+    CHECK(q[2].d == 0 && q[2].s == 0);
+    for (int b = 0; b < N / 32; b++) {
+        float d = nemo_f16_to_f32(q[b].d), amax = 0;
+        int sum = 0;
+        for (int j = 0; j < 32; j++) {
+            back[b * 32 + j] = d * q[b].qs[j];
+            sum += q[b].qs[j];
+            amax = fmaxf(amax, fabsf(x[b * 32 + j]));
+        }
+        /* half a step of the true scale, plus the fp16 rounding of the stored one (tiny blocks
+         * get subnormal fp16 scales, as in ggml) */
+        float dt = amax / 127, tol = 0.5f * dt + 127 * fabsf(d - dt) + 1e-9f;
+        for (int j = 0; j < 32; j++) CHECK(fabsf(back[b * 32 + j] - x[b * 32 + j]) <= tol);
+        CHECK(fabsf(nemo_f16_to_f32(q[b].s) - dt * sum) <= 1e-3f * fabsf(dt * sum) + 6e-8f);
+    }
+    const nemo_kernels *ks[NEMO_CPU_LEVELS];
+    int nl = n_levels(ks);
+    static const nemo_dtype QT[] = {NEMO_DTYPE_Q8_0, NEMO_DTYPE_Q4_0, NEMO_DTYPE_Q4_1};
+    nemo_pool *p1 = nemo_pool_create(1), *p3 = nemo_pool_create(3);
+    float *scratch = malloc(sizeof(float) * (size_t)nemo_cpu_matmul_scratch(3, NTOK, N));
+    for (int qi = 0; qi < 3; qi++) {
+        nemo_dtype t = QT[qi];
+        uint64_t rb = nemo_dtype_bytes(t, N);
+        uint8_t *wb = malloc(rb * ROWS);
+        float wf[N];
+        for (int r = 0; r < ROWS; r++) fill_row(t, wb + r * rb, N, 1);
+        for (int r = 0; r < ROWS; r++) {
+            nemo_dequant_row(t, wb + r * rb, wf, N);
+            for (int tk = 0; tk < NTOK; tk++) {
+                double exact = 0, mag = 0;
+                for (int i = 0; i < N; i++) {
+                    exact += (double)wf[i] * x[tk * N + i];
+                    mag += fabs((double)wf[i] * x[tk * N + i]);
+                }
+                float ref = nemo_q8_dot_ref(t, wb + r * rb, q + tk * (N / 32), N);
+                CHECK_MSG(fabs(ref - exact) <= 1e-2 * mag, "%s: q8 %g vs f32 %g",
+                          nemo_dtype_name(t), ref, exact);
+                for (int l = 0; l < nl; l++) {
+                    float got = ks[l]->q8_dot[t](wb + r * rb, q + tk * (N / 32), N);
+                    CHECK_MSG(fabs(got - ref) <= 1e-5 * mag + 1e-30, "%s %s: %g vs ref %g",
+                              nemo_cpu_level_name(ks[l]->level), nemo_dtype_name(t), got, ref);
+                }
+            }
+        }
+        nemo_wmat W = {wb, t, ROWS, N, rb, 1.0f};
+        nemo_kernels_set_q8(1);
+        for (int l = 0; l < nl; l++) {
+            float y1[NTOK * ROWS], y3[NTOK * ROWS], ys[ROWS];
+            CHECK(nemo_kernels_use(ks[l]->level) == 0);
+            nemo_cpu_matmul(p1, y1, x, NTOK, &W, scratch);
+            nemo_cpu_matmul(p3, y3, x, NTOK, &W, scratch);
+            CHECK(memcmp(y1, y3, sizeof y1) == 0);
+            for (int tk = 0; tk < NTOK; tk++) {
+                nemo_cpu_matmul(p1, ys, x + tk * N, 1, &W, scratch);
+                CHECK(memcmp(ys, y1 + tk * ROWS, sizeof ys) == 0);
+                for (int r = 0; r < ROWS; r++)
+                    CHECK(same_bits(y1[tk * ROWS + r],
+                                    ks[l]->q8_dot[t](wb + r * rb, q + tk * (N / 32), N)));
+            }
+        }
+        nemo_kernels_set_q8(0);
+        nemo_kernels_use(NEMO_CPU_SCALAR);
+        free(wb);
+    }
+    free(scratch);
+    nemo_pool_free(p1);
+    nemo_pool_free(p3);
+}
+
 int main(void) {
     setenv("NEMO_CPU", "scalar", 1); /* read once, at the first dispatch query */
     RUN(test_dispatch);
@@ -315,5 +396,6 @@ int main(void) {
     RUN(test_dot_row);
     RUN(test_axpy);
     RUN(test_matmul);
+    RUN(test_q8);
     return test_finish();
 }

@@ -3,8 +3,11 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 static const nemo_kernels *g_active;
+static int g_q8;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
 const nemo_kernels *nemo_kernels_for(nemo_cpu_level l) {
@@ -18,6 +21,8 @@ const nemo_kernels *nemo_kernels_for(nemo_cpu_level l) {
 }
 
 static void init(void) {
+    const char *m = getenv("NEMO_MATMUL");
+    g_q8 = m && !strcmp(m, "q8");
     /* a level compiled out falls back to the next lower one */
     for (int l = nemo_cpu_level_active(); l >= 0 && !g_active; l--)
         g_active = nemo_kernels_for((nemo_cpu_level)l);
@@ -34,6 +39,16 @@ int nemo_kernels_use(nemo_cpu_level l) {
     if (!k) return -1;
     g_active = k;
     return 0;
+}
+
+int nemo_kernels_q8(void) {
+    pthread_once(&g_once, init);
+    return g_q8;
+}
+
+void nemo_kernels_set_q8(int on) {
+    pthread_once(&g_once, init);
+    g_q8 = on != 0;
 }
 
 #define APPEND(...)                                                                                \
@@ -67,4 +82,6 @@ void nemo_cpu_info(char *buf, int cap) {
     const nemo_kernels *k = nemo_kernels_get();
     APPEND("; kernels %s (best %s; NEMO_CPU=scalar|avx2|avx512 lowers it)",
            nemo_cpu_level_name(k->level), nemo_cpu_level_name(nemo_cpu_level_max()));
+    APPEND("; activations %s", g_q8 ? "q8 for Q8_0/Q4_0/Q4_1 weights (NEMO_MATMUL=q8)"
+                                    : "f32 (NEMO_MATMUL=q8 quantizes them like llama.cpp)");
 }

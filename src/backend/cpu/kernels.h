@@ -15,10 +15,12 @@
 #define NEMO_KERNELS_H
 
 #include "backend/cpu/cpu_features.h"
+#include "backend/cpu/quant_act.h"
 #include "core/core.h"
 
 typedef void (*nemo_to_f32_fn)(const void *src, float *dst, int64_t n);
 typedef float (*nemo_dot_row_fn)(const void *row, const float *x, int64_t n);
+typedef float (*nemo_q8_dot_fn)(const void *row, const nemo_q8_act *x, int64_t n);
 
 typedef struct nemo_kernels {
     nemo_cpu_level level;
@@ -33,6 +35,9 @@ typedef struct nemo_kernels {
     /* fused decode kernel per dtype: sum row[i]·x[i] straight from the encoded row, bitwise
      * equal to dot(to_f32(row), x); NULL: convert, then dot */
     nemo_dot_row_fn dot_row[NEMO_DTYPE_COUNT];
+    /* integer dot with q8 activations (quant_act.h), used when nemo_kernels_q8() is on; within
+     * rounding of nemo_q8_dot_ref (lane order differs); NULL: the f32 path for that dtype */
+    nemo_q8_dot_fn q8_dot[NEMO_DTYPE_COUNT];
 } nemo_kernels;
 
 /* The table in use (level nemo_cpu_level_active(), or the one set by nemo_kernels_use). */
@@ -42,6 +47,12 @@ const nemo_kernels *nemo_kernels_for(nemo_cpu_level l);
 /* Makes level l the one in use (tests and benchmarks; not thread-safe against running
  * kernels). Returns 0, or -1 if the CPU cannot run it. */
 int nemo_kernels_use(nemo_cpu_level l);
+
+/* Whether matmuls with Q8_0 / Q4_0 / Q4_1 weights quantize their activations to q8 blocks
+ * (llama.cpp's numerics and speed; not exact against f32 references): NEMO_MATMUL=q8 turns it
+ * on, read once; nemo_kernels_set_q8 overrides it (tests, benchmarks). Off by default. */
+int nemo_kernels_q8(void);
+void nemo_kernels_set_q8(int on);
 
 /* Per-level tables, filled by their own files (NULL-returning stubs off x86). */
 const nemo_kernels *nemo_kernels_scalar(void);

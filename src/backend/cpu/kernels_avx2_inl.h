@@ -25,13 +25,12 @@ NEMO_AVX2 static inline float hsum8(__m256 v) {
 
 /* lanes [0, r) set, r in 1..7 */
 NEMO_AVX2 static inline __m256i tail_mask(int64_t r) {
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)r),
-                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)r), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
 /* one 32-value step: s[k] += v[k] · x[8k .. 8k+8) */
 NEMO_AVX2 static inline void acc32(__m256 s[4], const __m256 v[4], const float *x) {
-    #pragma GCC unroll 4
+#pragma GCC unroll 4
     for (int k = 0; k < 4; k++) s[k] = _mm256_fmadd_ps(v[k], _mm256_loadu_ps(x + 8 * k), s[k]);
 }
 
@@ -68,12 +67,13 @@ NEMO_AVX2 static inline __m256 u8x8_ps(__m128i v, __m256i off) {
 }
 
 NEMO_AVX2 static inline void dec32_f16(const uint16_t *s, __m256 v[4]) {
-    #pragma GCC unroll 4
-    for (int k = 0; k < 4; k++) v[k] = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(s + 8 * k)));
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; k++)
+        v[k] = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(s + 8 * k)));
 }
 
 NEMO_AVX2 static inline void dec32_bf16(const uint16_t *s, __m256 v[4]) {
-    #pragma GCC unroll 4
+#pragma GCC unroll 4
     for (int k = 0; k < 4; k++) {
         __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(s + 8 * k)));
         v[k] = _mm256_castsi256_ps(_mm256_slli_epi32(w, 16));
@@ -85,22 +85,22 @@ NEMO_AVX2 static inline void dec32_bf16(const uint16_t *s, __m256 v[4]) {
 NEMO_AVX2 static inline __m256 fp8x8(__m128i bytes) {
     const __m256i m7f = _mm256_set1_epi32(0x7f), sign = _mm256_set1_epi32(0x80);
     __m256i v = _mm256_cvtepu8_epi32(bytes), mag = _mm256_and_si256(v, m7f);
-    __m256 f = _mm256_mul_ps(_mm256_castsi256_ps(_mm256_slli_epi32(mag, 20)),
-                             _mm256_set1_ps(0x1p120f));
+    __m256 f =
+        _mm256_mul_ps(_mm256_castsi256_ps(_mm256_slli_epi32(mag, 20)), _mm256_set1_ps(0x1p120f));
     f = _mm256_or_ps(f, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_and_si256(v, sign), 24)));
     return _mm256_blendv_ps(f, _mm256_set1_ps(NAN),
                             _mm256_castsi256_ps(_mm256_cmpeq_epi32(mag, m7f)));
 }
 
 NEMO_AVX2 static inline void dec32_fp8(const uint8_t *s, __m256 v[4]) {
-    #pragma GCC unroll 4
+#pragma GCC unroll 4
     for (int k = 0; k < 4; k++) v[k] = fp8x8(ld64(s + 8 * k));
 }
 
 /* Q8_0 block (34 bytes) */
 NEMO_AVX2 static inline void dec32_q8_0(const uint8_t *b, __m256 v[4]) {
     const __m256 d = _mm256_set1_ps(ld_f16(b));
-    #pragma GCC unroll 4
+#pragma GCC unroll 4
     for (int k = 0; k < 4; k++)
         v[k] = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(ld64(b + 2 + 8 * k))), d);
 }

@@ -29,6 +29,14 @@ CONV(q4_k_row, NEMO_DTYPE_Q4_K)
 CONV(q5_k_row, NEMO_DTYPE_Q5_K)
 CONV(q6_k_row, NEMO_DTYPE_Q6_K)
 
+#define Q8DOT(name, T)                                                                             \
+    static float name(const void *row, const nemo_q8_act *x, int64_t n) {                          \
+        return nemo_q8_dot_ref(T, row, x, n);                                                      \
+    }
+Q8DOT(q8_0_q8, NEMO_DTYPE_Q8_0)
+Q8DOT(q4_0_q8, NEMO_DTYPE_Q4_0)
+Q8DOT(q4_1_q8, NEMO_DTYPE_Q4_1)
+
 static const nemo_kernels K = {
     .level = NEMO_CPU_SCALAR,
     .dot = nemo_cpu_dot_ref,
@@ -48,6 +56,12 @@ static const nemo_kernels K = {
             [NEMO_DTYPE_Q4_K] = q4_k_row,
             [NEMO_DTYPE_Q5_K] = q5_k_row,
             [NEMO_DTYPE_Q6_K] = q6_k_row,
+        },
+    .q8_dot =
+        {
+            [NEMO_DTYPE_Q8_0] = q8_0_q8,
+            [NEMO_DTYPE_Q4_0] = q4_0_q8,
+            [NEMO_DTYPE_Q4_1] = q4_1_q8,
         },
 };
 
