@@ -31,32 +31,26 @@ static uint64_t xrand(void) {
     return rs;
 }
 
-/* ---- memory-read bandwidth probe: each thread sums its share of a 1 GiB buffer */
+/* ---- memory-read bandwidth probe: each thread streams its share of a 1 GiB buffer through the
+ * best f32 dot kernel (dot of a slice with itself: one read stream, negligible compute) */
 typedef struct {
-    const uint64_t *buf;
+    const float *buf;
     long n;
-    uint64_t sum[64];
+    float sum[64];
 } probe_ctx;
 
 static void probe_worker(void *p, int ith, int nth) {
     probe_ctx *c = p;
     long lo, hi;
     nemo_pool_split(c->n, ith, nth, &lo, &hi);
-    uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    for (long i = lo; i + 4 <= hi; i += 4) {
-        s0 += c->buf[i];
-        s1 += c->buf[i + 1];
-        s2 += c->buf[i + 2];
-        s3 += c->buf[i + 3];
-    }
-    c->sum[ith & 63] = s0 + s1 + s2 + s3;
+    c->sum[ith & 63] = nemo_kernels_get()->dot(c->buf + lo, c->buf + lo, hi - lo);
 }
 
 static double read_bandwidth(nemo_pool *pool) {
-    long n = (1L << 30) / 8;
-    uint64_t *buf = malloc((size_t)n * 8);
+    long n = (1L << 30) / 4;
+    float *buf = malloc((size_t)n * 4);
     if (!buf) return 0;
-    for (long i = 0; i < n; i++) buf[i] = (uint64_t)i;
+    for (long i = 0; i < n; i++) buf[i] = (float)(i & 255);
     probe_ctx c = {buf, n, {0}};
     double best = 1e30;
     for (int r = 0; r < 3; r++) {
@@ -66,7 +60,7 @@ static double read_bandwidth(nemo_pool *pool) {
         if (t < best) best = t;
     }
     free(buf);
-    return (double)n * 8 / best / 1e9;
+    return (double)n * 4 / best / 1e9;
 }
 
 /* fp16 scale fields of one block of t, as the test fills them */
@@ -139,11 +133,15 @@ int main(int argc, char **argv) {
             fix_scales(t, w, bytes);
             nemo_wmat W = {w, t, rows, cols, rb, 1.0f};
             double scalar_gbs = 0;
-            for (int l = 0; l < NEMO_CPU_LEVELS; l++) {
+            /* each level with f32 activations, then (Q8_0/Q4_0/Q4_1) with q8 activations */
+            for (int lq = 0; lq < 2 * NEMO_CPU_LEVELS; lq++) {
+                int l = lq % NEMO_CPU_LEVELS, q8 = lq >= NEMO_CPU_LEVELS;
                 if (nemo_kernels_use((nemo_cpu_level)l)) continue;
+                if (q8 && !nemo_kernels_get()->q8_dot[t]) continue;
+                nemo_kernels_set_q8(q8);
                 double gbs[3] = {0}, pre_ratio = 0;
                 for (int th = 1; th <= 2; th++) {
-                    if (l == NEMO_CPU_SCALAR && th == 2) continue;
+                    if (l == NEMO_CPU_SCALAR && !q8 && th == 2) continue;
                     int reps = (l == NEMO_CPU_SCALAR ? 2 : 5) * (bytes < (4u << 20) ? 50 : 1);
                     double best = 1e30;
                     nemo_cpu_matmul(pools[th], y, x, 1, &W, scratch); /* warm */
@@ -154,7 +152,7 @@ int main(int argc, char **argv) {
                         if (dt < best) best = dt;
                     }
                     gbs[th] = (double)bytes / best / 1e9;
-                    if (th == 1 && l != NEMO_CPU_SCALAR) {
+                    if (th == 1 && (l != NEMO_CPU_SCALAR || q8)) {
                         double pbest = 1e30;
                         for (int r = 0; r < 3; r++) { /* first run warms y's pages */
                             double t0 = now_s();
@@ -165,17 +163,18 @@ int main(int argc, char **argv) {
                         pre_ratio = pbest / best;
                     }
                 }
-                if (l == NEMO_CPU_SCALAR) scalar_gbs = gbs[1];
+                if (l == NEMO_CPU_SCALAR && !q8) scalar_gbs = gbs[1];
                 char two[32] = "-", ratio[32] = "1.00x", pre[32] = "-";
                 if (gbs[2] > 0) snprintf(two, sizeof two, "%.2f", gbs[2]);
-                if (l != NEMO_CPU_SCALAR && scalar_gbs > 0)
+                if ((l != NEMO_CPU_SCALAR || q8) && scalar_gbs > 0)
                     snprintf(ratio, sizeof ratio, "%.2fx", gbs[1] / scalar_gbs);
                 if (pre_ratio > 0) snprintf(pre, sizeof pre, "%.1fx", pre_ratio);
-                printf("| %s | %d→%d | %.0f | %s | %.2f | %s | %s | %s |\n", nemo_dtype_name(t),
+                printf("| %s | %d→%d | %.0f | %s%s | %.2f | %s | %s | %s |\n", nemo_dtype_name(t),
                        cols, rows, (double)bytes / 1e6, nemo_cpu_level_name((nemo_cpu_level)l),
-                       gbs[1], two, ratio, pre);
+                       q8 ? "+q8" : "", gbs[1], two, ratio, pre);
                 fflush(stdout);
             }
+            nemo_kernels_set_q8(0);
             free(w);
         }
     }
