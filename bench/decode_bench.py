@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """decode_bench.py — SmolLM2-135M-Instruct Q4_1 greedy decode tokens/s of `nemo generate` at
-each CPU kernel level (NEMO_CPU=scalar, then the best this CPU has) and of llama.cpp through
+each CPU kernel level (NEMO_CPU=scalar, then the best this CPU has, then the best with
+NEMO_MATMUL=q8 activations) and of llama.cpp through
 llama-cpp-python when it is installed, in one run, with the ratio.
 
 Decode rate = extra tokens / extra time between a short and a long `nemo generate` of the same
@@ -25,10 +26,13 @@ ids = json.load(open("tests/golden/smollm2/q4_1.json"))["cases"][0]["ids"]
 idstr = ",".join(map(str, ids))
 
 
-def nemo_time(n, threads, level):
+def nemo_time(n, threads, level, q8=False):
     env = dict(os.environ)
+    env.pop("NEMO_MATMUL", None)
     if level:
         env["NEMO_CPU"] = level
+    if q8:
+        env["NEMO_MATMUL"] = "q8"
     best = 1e30
     for _ in range(a.reps):
         t0 = time.perf_counter()
@@ -38,8 +42,8 @@ def nemo_time(n, threads, level):
     return best
 
 
-def nemo_rate(threads, level):
-    return (a.long - a.short) / (nemo_time(a.long, threads, level) - nemo_time(a.short, threads, level))
+def nemo_rate(threads, level, q8=False):
+    return (a.long - a.short) / (nemo_time(a.long, threads, level, q8) - nemo_time(a.short, threads, level, q8))
 
 
 def llama_rate(threads):
@@ -63,12 +67,14 @@ def llama_rate(threads):
 cpu = subprocess.run([a.bin, "cpu"], capture_output=True, text=True).stdout.strip()
 print(cpu)
 print(f"model {os.path.basename(model)}, prompt {len(ids)} tokens, decode {a.long - a.short} tokens, best of {a.reps}")
-print("| threads | nemo scalar tok/s | nemo best tok/s | best / scalar | llama.cpp tok/s | nemo best / llama.cpp |")
-print("|---:|---:|---:|---:|---:|---:|")
+print("| threads | nemo scalar tok/s | nemo best tok/s | best / scalar | nemo best + q8 act. tok/s | llama.cpp tok/s | nemo best / llama.cpp | nemo q8 / llama.cpp |")
+print("|---:|---:|---:|---:|---:|---:|---:|---:|")
 for t in [int(x) for x in a.threads.split(",")]:
     s = nemo_rate(t, "scalar")
     b = nemo_rate(t, None)
+    q = nemo_rate(t, None, True)
     l = llama_rate(t)
     ls = f"{l:.1f}" if l else "n/a"
     lr = f"{b / l:.2f}x" if l else "n/a"
-    print(f"| {t} | {s:.1f} | {b:.1f} | {b / s:.2f}x | {ls} | {lr} |", flush=True)
+    lq = f"{q / l:.2f}x" if l else "n/a"
+    print(f"| {t} | {s:.1f} | {b:.1f} | {b / s:.2f}x | {q:.1f} | {ls} | {lr} | {lq} |", flush=True)

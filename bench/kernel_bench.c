@@ -99,10 +99,12 @@ int main(int argc, char **argv) {
     static const nemo_dtype types[] = {
         NEMO_DTYPE_Q8_0, NEMO_DTYPE_Q4_K, NEMO_DTYPE_BF16, NEMO_DTYPE_F16,     NEMO_DTYPE_Q4_0,
         NEMO_DTYPE_Q4_1, NEMO_DTYPE_Q6_K, NEMO_DTYPE_Q5_K, NEMO_DTYPE_F8_E4M3, NEMO_DTYPE_F32};
-    /* cols, rows: NeMo's FFN up/gate, down, q/o projection; then SmolLM2-135M's FFN up (0.5-1 MB,
-     * cache resident: measures the kernels' compute speed rather than DRAM) */
-    static const int shapes[][2] = {{5120, 14336}, {14336, 5120}, {5120, 4096}, {576, 1536}};
-    int first = quick ? 3 : 0, n_shapes = 4;
+    /* cols, rows: NeMo's FFN up/gate, down, q/o projection; then SmolLM2-135M's FFN up and a
+     * 1024-wide one for the K types (0.5-3 MB, cache resident: they measure the kernels' compute
+     * speed rather than DRAM) */
+    static const int shapes[][2] = {
+        {5120, 14336}, {14336, 5120}, {5120, 4096}, {576, 1536}, {1024, 1536}};
+    int first = quick ? 3 : 0, n_shapes = 5;
     enum { PREFILL = 32 };
     nemo_pool *pools[3] = {NULL, nemo_pool_create(1), nemo_pool_create(2)};
     char line[512];
