@@ -23,3 +23,9 @@ fi
 # the GGUF says what the tekken file implies
 "$BIN" tokenize --tokenizer "$GG" --bos <<<"" | grep -qx "1 1010" ||
     { echo "gguf_tekken: BOS + newline should be '1 1010'" >&2; exit 1; }
+# decoding: the golden ids of every case, specials kept, give the same text with both
+ids=$("$PY" -c 'import json,sys; g=json.load(open(sys.argv[1])); print(" ".join(str(i) for c in g["cases"] for i in [1]+c["ids"]+[3]))' tests/golden/tokenizer/tekken_240718.json)
+a=$("$BIN" detokenize --tokenizer "$TEK" --special keep <<<"$ids" | sha256sum)
+b=$("$BIN" detokenize --tokenizer "$GG" --special keep <<<"$ids" | sha256sum)
+[ "$a" = "$b" ] || { echo "gguf_tekken: decoding differs between tekken.json and the GGUF" >&2; exit 1; }
+echo "gguf_tekken: $(wc -w <<<"$ids") ids decode identically"
