@@ -56,6 +56,9 @@ EXTRA = {
     "long_digits": "9" * 500,
     "zero_width": "a\u200bb\u200dc\ufeffd",
     "tab_newline_mix": "\t\n\t \n \t",
+    # long and repetitive: the encoder's per-call word memo (texts of 2 KB or more)
+    "repetitive_long": "The cat sat on the mat; the dog didn't. 12 cats, 3 dogs! " * 80 +
+                       "Über naïve café — 東京 東京 Привет Привет " * 40,
 }
 
 INVALID = [b"ab\xffcd", b"\xe2\x82 x", b"\xf0\x9f\x98", b"\xc3\x28\xa0\xa1",
