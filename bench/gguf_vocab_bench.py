@@ -2,8 +2,9 @@
 """gguf_vocab_bench.py — encoding throughput of nemo.c on a GGUF vocabulary vs llama.cpp on the
 same file, per language, single thread.
 
-llama.cpp runs through llama-cpp-python 0.3.36 (Llama(vocab_only=True).tokenize(bytes,
-add_bos=False, special=False), i.e. llama_tokenize with parse_special=false); nemo.c's
+llama.cpp runs through llama-cpp-python 0.3.36's binding of llama_tokenize (add_special=false,
+parse_special=false) on a vocab_only model, called once with a buffer large enough for the ids
+(Llama.tokenize would call it twice for long texts: its first buffer holds n_ctx ids); nemo.c's
 nemo_tokenizer_encode through ctypes on the same bytes, from the shared library that
 bench/tokenizer_bench.py builds. Both are timed alternately in one process, best of --reps, and
 the ids are compared. Corpus: tokenizer_bench.py's (gettext catalogs, C headers).
@@ -43,7 +44,16 @@ def main():
         [sys.executable, os.path.join(ROOT, "scripts", "fixture.py"),
          "SmolLM2-135M-Instruct.Q4_1.gguf"], check=True, capture_output=True,
         text=True).stdout.strip()
+    import llama_cpp
     ll = Llama(model_path=path, vocab_only=True, verbose=False)
+    vocab = ll._model.vocab
+
+    def ll_encode(data, buf):
+        n = llama_cpp.llama_tokenize(vocab, data, len(data), buf, len(buf), False, False)
+        if n < 0:
+            sys.exit("llama_tokenize: buffer too small")
+        return n
+
     nemo = tb.Nemo(tb.build_lib(), path)
     limit = int(args.mb * 1e6)
     langs = tb.LANGS
@@ -57,12 +67,12 @@ def main():
     for name, text in texts:
         data = text.encode()
         ids = (ctypes.c_int32 * (len(data) + 16))()
+        lbuf = (llama_cpp.llama_token * (len(data) + 16))()
         best_ll = best_us = float("inf")
         for _ in range(args.reps):
-            best_ll = min(best_ll, tb._time(lambda: ll.tokenize(data, add_bos=False,
-                                                                special=False)))
+            best_ll = min(best_ll, tb._time(lambda: ll_encode(data, lbuf)))
             best_us = min(best_us, tb._time(lambda: nemo.encode(data, ids)))
-        want = ll.tokenize(data, add_bos=False, special=False)
+        want = list(lbuf[:ll_encode(data, lbuf)])
         n = nemo.encode(data, ids)
         same = "yes" if list(ids[:n]) == want else "NO"
         mb = len(data) / 1e6
