@@ -9,7 +9,8 @@ gguf-py's MistralVocab) writes Mistral models:
           token's rank, then by the ranks of the halves), bos/eos/unk/pad ids, add_bos true.
   spm     from a SentencePiece tokenizer.model (Mistral 7B): model "llama", the pieces, their
           scores and types (NORMAL / UNKNOWN / CONTROL / UNUSED / BYTE, user-defined pieces
-          written as NORMAL as MistralVocab does), bos/eos/unk ids, add_bos true.
+          written as NORMAL as MistralVocab does, or kept USER_DEFINED with --keep-user as
+          the Hugging Face path of the converter keeps them), bos/eos/unk ids, add_bos true.
   tiny    (SRC ignored) a few-token vocabulary of each model, the fuzz seeds of
           tests/fuzz/seeds/fuzz_gguf: OUT-gpt2.gguf (pre smollm, a USER_DEFINED token, ChatML
           template) and OUT-llama.gguf (pieces, scores, byte pieces)
@@ -17,7 +18,7 @@ gguf-py's MistralVocab) writes Mistral models:
           vocabulary under the gpt-2 pre-tokenizer).
 
 Needs the `gguf` package (pinned in scripts/requirements-ci.txt) and, for tekken, mistral-common.
-Usage: gguf_vocab_make.py {tekken|spm|tiny|repre} SRC OUT [--pre NAME]
+Usage: gguf_vocab_make.py {tekken|spm|tiny|repre} SRC OUT [--pre NAME] [--keep-user]
 """
 import argparse
 import os
@@ -146,12 +147,13 @@ def pb_fields(buf, pos, end):
             sys.exit(f"protobuf wire type {wt} not handled")
 
 
-def make_spm(src, out):
+def make_spm(src, out, keep_user=False):
     buf = open(src, "rb").read()
     tokens, scores, types = [], [], []
     # sentencepiece types: 1 normal, 2 unknown, 3 control, 4 user defined, 5 unused, 6 byte
     to_gguf = {1: gguf.TokenType.NORMAL, 2: gguf.TokenType.UNKNOWN, 3: gguf.TokenType.CONTROL,
-               4: gguf.TokenType.NORMAL, 5: gguf.TokenType.UNUSED, 6: gguf.TokenType.BYTE}
+               4: gguf.TokenType.USER_DEFINED if keep_user else gguf.TokenType.NORMAL,
+               5: gguf.TokenType.UNUSED, 6: gguf.TokenType.BYTE}
     for f, _, v in pb_fields(buf, 0, len(buf)):
         if f != 1:
             continue
@@ -244,6 +246,7 @@ def main():
     ap.add_argument("src")
     ap.add_argument("out")
     ap.add_argument("--pre", default="gpt-2")
+    ap.add_argument("--keep-user", action="store_true")
     a = ap.parse_args()
     if a.kind == "tiny":
         return make_tiny(a.out)
@@ -251,7 +254,7 @@ def main():
     if a.kind == "tekken":
         make_tekken(a.src, tmp)
     elif a.kind == "spm":
-        make_spm(a.src, tmp)
+        make_spm(a.src, tmp, a.keep_user)
     else:
         make_repre(a.src, tmp, a.pre)
     os.replace(tmp, a.out)
