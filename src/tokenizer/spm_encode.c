@@ -200,7 +200,9 @@ static int maybe_add(bpe *b, int32_t l, int32_t r) {
     uint32_t size = b->syms[l].len + b->syms[r].len;
     if (size > s->max_piece_len) return 0;
     int32_t id = nemo_spm_lookup(s, b->text + b->syms[l].start, size);
-    if (id < 0 || (s->type[id] != NEMO_SPM_NORMAL && s->type[id] != NEMO_SPM_USER_DEFINED))
+    /* sentencepiece merges into normal and user-defined pieces only; llama.cpp into any token */
+    if (id < 0 ||
+        (!s->raw_utf8 && s->type[id] != NEMO_SPM_NORMAL && s->type[id] != NEMO_SPM_USER_DEFINED))
         return 0;
     return heap_push(b, (pair){s->score[id], l, r, size});
 }
@@ -251,6 +253,10 @@ static int bpe_encode(const nemo_spm *s, const char *t, size_t n, emit *e) {
         const char *w = t + b.syms[i].start;
         uint32_t wl = b.syms[i].len;
         int32_t id = nemo_spm_lookup(s, w, wl);
+        if (id >= 0 && s->raw_utf8) { /* llama.cpp keeps any token it finds */
+            put(e, id);
+            continue;
+        }
         if (id < 0) id = s->unk_id;
         if (s->type[id] == NEMO_SPM_UNKNOWN && s->byte_fallback) {
             for (uint32_t k = 0; k < wl; k++) put(e, s->byte_id[(uint8_t)w[k]]);
