@@ -23,6 +23,7 @@ static const cli_command COMMANDS[] = {
     {"detokenize", cmd_detokenize, "token ids on stdin -> UTF-8 text"},
     {"encode-chat", cmd_encode_chat, "OpenAI-style chat request on stdin -> prompt token ids"},
     {"cpu", cmd_cpu, "print the CPU features detected and the kernels chosen"},
+    {"serve", cmd_serve, "OpenAI-compatible HTTP server with continuous batching and a chat page"},
     {"version", cmd_version, "print the version"},
 };
 
