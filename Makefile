@@ -36,7 +36,7 @@ TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_SUPPORT_SRCS := $(filter-out $(TEST_SRCS),$(wildcard tests/unit/*.c))
 TEST_SUPPORT_OBJS := $(TEST_SUPPORT_SRCS:%.c=$(BUILD)/%.o)
 
-.PHONY: all test run deps format format-check clean tests
+.PHONY: all test run deps format format-check clean tests bench-kernels
 all: $(BUILD)/nemo
 
 $(BUILD)/libnemo.a: $(LIB_OBJS)
@@ -66,6 +66,11 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TEST_SUPPORT_OBJS) $(BUILD)/libnemo.
 	$(CC) $(OPT_LDFLAGS) -o $@ $< $(TEST_SUPPORT_OBJS) $(BUILD)/libnemo.a $(LDLIBS_ALL)
 
 tests: $(TEST_BINS) $(BUILD)/nemo
+
+# CPU matmul benchmark (bench/kernel_bench.c), not part of `make test`.
+bench-kernels: $(BUILD)/bench/kernel_bench
+$(BUILD)/bench/kernel_bench: $(BUILD)/bench/kernel_bench.o $(BUILD)/libnemo.a
+	$(CC) $(OPT_LDFLAGS) -o $@ $< $(BUILD)/libnemo.a $(LDLIBS_ALL)
 
 # The test suite runs under ASan/UBSan. Release-only suites (speed-sensitive) are called by
 # tests/run.sh with the release binary.

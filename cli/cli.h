@@ -15,6 +15,7 @@ typedef struct cli_command {
 } cli_command;
 
 /* one declaration per subcommand (cli/cmd_NAME.c) */
+int cmd_cpu(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_logits(int argc, char **argv);
 int cmd_generate(int argc, char **argv);

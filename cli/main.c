@@ -24,6 +24,7 @@ static const cli_command COMMANDS[] = {
     {"encode-chat", cmd_encode_chat, "OpenAI-style chat request on stdin -> prompt token ids"},
     {"run", cmd_run, "text in, text out: one answer (chat template) or completion (--raw)"},
     {"chat", cmd_chat, "interactive multi-turn chat (libedit; one message per line from pipes)"},
+    {"cpu", cmd_cpu, "print the CPU features detected and the kernels chosen"},
     {"serve", cmd_serve, "OpenAI-compatible HTTP server with continuous batching and a chat page"},
     {"version", cmd_version, "print the version"},
 };

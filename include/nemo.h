@@ -417,6 +417,15 @@ int nemo_stop_feed(nemo_stop *s, const char *text, size_t len, const char **emit
 /* At the end of generation: the held-back text (borrowed), and a reset. */
 void nemo_stop_flush(nemo_stop *s, const char **emit, size_t *emit_len);
 
+/* ---------------------------------------------------------------- cpu */
+/* (section owned by the CPU kernels; see src/backend/cpu/kernels.h) */
+
+/* Writes one line into buf (NUL-terminated, truncated to cap): the CPU features detected at run
+ * time (cpuid + the OS's saved register state) and the kernel level in use. The level is the
+ * best the CPU supports unless the NEMO_CPU environment variable (scalar, avx2, avx512) asks for
+ * a lower one; it is read once per process. */
+void nemo_cpu_info(char *buf, int cap);
+
 /* ---------------------------------------------------------------- end */
 
 #ifdef __cplusplus

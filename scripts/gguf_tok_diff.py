@@ -11,7 +11,8 @@ control-token spellings, random code points, sometimes invalid UTF-8). The refer
   --ref tekken  nemo.c's Tekken tokenizer on a tekken.json (--tekken): a GGUF converted from that
                 file (scripts/gguf_vocab_make.py tekken) must give the same ids.
 
---golden FILE adds the texts (and invalid UTF-8 byte strings) of a tokenizer golden file, e.g.
+--join K concatenates every K random strings into one (long texts: the encoders' per-call
+memos start at 2 KB). --golden FILE adds the texts (and invalid UTF-8 byte strings) of a tokenizer golden file, e.g.
 tests/golden/tokenizer/tekken_240718.json, to the random ones.
 
 Usage: python scripts/gguf_tok_diff.py --gguf PATH [--ref llama|tekken] [--tekken PATH]
@@ -76,10 +77,13 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--bin", default=os.path.join(ROOT, "build", "release", "nemo"))
     ap.add_argument("--golden", default=None)
+    ap.add_argument("--join", type=int, default=1)
     a = ap.parse_args()
     td = load_tok_diff()
     rng = random.Random(a.seed)
     data = [td.rand_string(rng) for _ in range(a.n)]
+    if a.join > 1:
+        data = [b"".join(data[i:i + a.join]) for i in range(0, len(data), a.join)]
     if a.golden:
         with open(a.golden, encoding="utf-8") as f:
             g = json.load(f)

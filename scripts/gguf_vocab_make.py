@@ -9,12 +9,16 @@ gguf-py's MistralVocab) writes Mistral models:
           token's rank, then by the ranks of the halves), bos/eos/unk/pad ids, add_bos true.
   spm     from a SentencePiece tokenizer.model (Mistral 7B): model "llama", the pieces, their
           scores and types (NORMAL / UNKNOWN / CONTROL / UNUSED / BYTE, user-defined pieces
-          written as NORMAL as MistralVocab does), bos/eos/unk ids, add_bos true.
+          written as NORMAL as MistralVocab does, or kept USER_DEFINED with --keep-user as
+          the Hugging Face path of the converter keeps them), bos/eos/unk ids, add_bos true.
+  tiny    (SRC ignored) a few-token vocabulary of each model, the fuzz seeds of
+          tests/fuzz/seeds/fuzz_gguf: OUT-gpt2.gguf (pre smollm, a USER_DEFINED token, ChatML
+          template) and OUT-llama.gguf (pieces, scores, byte pieces)
   repre   a copy of the tokenizer.* keys of a GGUF with tokenizer.ggml.pre replaced (the SmolLM2
           vocabulary under the gpt-2 pre-tokenizer).
 
 Needs the `gguf` package (pinned in scripts/requirements-ci.txt) and, for tekken, mistral-common.
-Usage: gguf_vocab_make.py {tekken|spm|repre} SRC OUT [--pre NAME]
+Usage: gguf_vocab_make.py {tekken|spm|tiny|repre} SRC OUT [--pre NAME] [--keep-user]
 """
 import argparse
 import os
@@ -143,12 +147,13 @@ def pb_fields(buf, pos, end):
             sys.exit(f"protobuf wire type {wt} not handled")
 
 
-def make_spm(src, out):
+def make_spm(src, out, keep_user=False):
     buf = open(src, "rb").read()
     tokens, scores, types = [], [], []
     # sentencepiece types: 1 normal, 2 unknown, 3 control, 4 user defined, 5 unused, 6 byte
     to_gguf = {1: gguf.TokenType.NORMAL, 2: gguf.TokenType.UNKNOWN, 3: gguf.TokenType.CONTROL,
-               4: gguf.TokenType.NORMAL, 5: gguf.TokenType.UNUSED, 6: gguf.TokenType.BYTE}
+               4: gguf.TokenType.USER_DEFINED if keep_user else gguf.TokenType.NORMAL,
+               5: gguf.TokenType.UNUSED, 6: gguf.TokenType.BYTE}
     for f, _, v in pb_fields(buf, 0, len(buf)):
         if f != 1:
             continue
@@ -178,6 +183,38 @@ def make_spm(src, out):
     print(f"wrote {out}: {len(tokens)} pieces", file=sys.stderr)
 
 
+def make_tiny(out):
+    enc = bytes_to_unicode()
+    w = new_writer(out + "-gpt2.gguf")
+    toks = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<user>"] + [enc[b] for b in range(256)]
+    toks += ["ab", enc[32] + "a", "ab" + "c"]
+    types = [gguf.TokenType.CONTROL] * 3 + [gguf.TokenType.USER_DEFINED] + \
+        [gguf.TokenType.NORMAL] * (len(toks) - 4)
+    w.add_tokenizer_model("gpt2")
+    w.add_tokenizer_pre("smollm")
+    w.add_token_list(toks)
+    w.add_token_types(types)
+    w.add_token_merges(["a b", enc[32] + " a", "ab c"])
+    w.add_bos_token_id(1)
+    w.add_eos_token_id(2)
+    w.add_chat_template("{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' "
+                        "+ message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}")
+    finish(w)
+    w = new_writer(out + "-llama.gguf")
+    toks = ["<unk>", "<s>", "</s>", "[INST]"] + ["<0x%02X>" % b for b in range(256)]
+    toks += ["\u2581", "a", "b", "\u2581a", "ab", "\u2581ab"]
+    types = [gguf.TokenType.UNKNOWN, gguf.TokenType.CONTROL, gguf.TokenType.CONTROL,
+             gguf.TokenType.CONTROL] + [gguf.TokenType.BYTE] * 256 + [gguf.TokenType.NORMAL] * 6
+    w.add_tokenizer_model("llama")
+    w.add_token_list(toks)
+    w.add_token_scores([0.0] * 260 + [-1.0, -2.0, -3.0, -4.0, -5.0, -6.0])
+    w.add_token_types(types)
+    w.add_bos_token_id(1)
+    w.add_eos_token_id(2)
+    w.add_unk_token_id(0)
+    finish(w)
+
+
 def make_repre(src, out, pre):
     r = gguf.GGUFReader(src)
     w = new_writer(out)
@@ -205,16 +242,19 @@ def make_repre(src, out, pre):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("kind", choices=["tekken", "spm", "repre"])
+    ap.add_argument("kind", choices=["tekken", "spm", "tiny", "repre"])
     ap.add_argument("src")
     ap.add_argument("out")
     ap.add_argument("--pre", default="gpt-2")
+    ap.add_argument("--keep-user", action="store_true")
     a = ap.parse_args()
+    if a.kind == "tiny":
+        return make_tiny(a.out)
     tmp = a.out + ".tmp"
     if a.kind == "tekken":
         make_tekken(a.src, tmp)
     elif a.kind == "spm":
-        make_spm(a.src, tmp)
+        make_spm(a.src, tmp, a.keep_user)
     else:
         make_repre(a.src, tmp, a.pre)
     os.replace(tmp, a.out)

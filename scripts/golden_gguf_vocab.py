@@ -56,7 +56,14 @@ EXTRA = {
     "long_digits": "9" * 500,
     "zero_width": "a\u200bb\u200dc\ufeffd",
     "tab_newline_mix": "\t\n\t \n \t",
+    # long and repetitive: the encoder's per-call word memo (texts of 2 KB or more)
+    "repetitive_long": "The cat sat on the mat; the dog didn't. 12 cats, 3 dogs! " * 80 +
+                       "Über naïve café — 東京 東京 Привет Привет " * 40,
 }
+
+USER_TEXTS = ["a[REFERENCE_DOC_1]b", "[REFERENCE_DOC_12] x [REFERENCE_DOC_1]",
+              "Doc:[REFERENCE_DOC_19][REFERENCE_DOC_1]9 end", "[REFERENCE_DOC_0]",
+              "  [REFERENCE_DOC_3]  spaced  "]
 
 INVALID = [b"ab\xffcd", b"\xe2\x82 x", b"\xf0\x9f\x98", b"\xc3\x28\xa0\xa1",
            b"\xed\xa0\x80 surrogate", b"\xc0\xaf overlong", b"ok \xe2\x82\xac \xe2\x82",
@@ -167,10 +174,20 @@ def main():
         cases.append({"name": name, "text": text, "ids": ids, "sp_ids": sp_ids})
         if sp_ids != ids:
             disagree.append(name)
+    # the same vocabulary with its USER_DEFINED pieces kept as such ([REFERENCE_DOC_n]):
+    # llama.cpp cuts them out of the text first and prefixes the next fragment with a space
+    user_path = os.path.join(tmp, "spm_v3_user.gguf")
+    subprocess.run(make + ["spm", v3, user_path, "--keep-user"], check=True)
+    lu = llama(user_path)
+    user_cases = []
+    for text in USER_TEXTS:
+        user_cases.append({"text": text, "ids": lu.tokenize(text.encode("utf-8"), add_bos=False,
+                                                            special=False)})
     out = {
         "generator": "scripts/golden_gguf_vocab.py",
         "llama_cpp_python": llama_cpp.__version__,
         "source": "tokenizer.model.v3 via scripts/gguf_vocab_make.py spm",
+        "user_defined_cases": user_cases,
         "sentencepiece_disagrees_with_llama_cpp": disagree,
         "bos_eos": {"text": "Hello!", "ids": ls.tokenize(b"Hello!", add_bos=True, special=False)},
         "cases": cases,

@@ -1,8 +1,10 @@
 /* pool.c — persistent pthread pool. Workers sleep on a condition variable between runs; a run
  * is published by bumping a generation counter. */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "core/pool.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -47,7 +49,16 @@ static void *worker_main(void *arg) {
     }
 }
 
+/* The CPUs this process may run on (taskset / cgroup cpusets), so the default thread count
+ * never oversubscribes a restricted process; the online count if that is unavailable. */
 int nemo_cpu_count(void) {
+#ifdef __linux__
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        int n = CPU_COUNT(&set);
+        if (n > 0) return n;
+    }
+#endif
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (int)n : 1;
 }

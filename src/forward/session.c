@@ -4,6 +4,7 @@
 #include "forward/session.h"
 
 #include "backend/cpu/dequant.h"
+#include "backend/cpu/kernels.h"
 #include "backend/cpu/ops.h"
 
 #include <math.h>
@@ -54,7 +55,7 @@ nemo_status nemo_session_create(const nemo_model *m, const nemo_session_params *
     s->out = alloc_floats(nb * c->dim);
     s->hb = alloc_floats(nb * c->hidden_dim);
     s->hb2 = alloc_floats(nb * c->hidden_dim);
-    s->mat_scratch = alloc_floats((int64_t)d.n_threads * maxcols);
+    s->mat_scratch = alloc_floats(nemo_cpu_matmul_scratch(d.n_threads, d.n_batch, maxcols));
     s->att_scratch = alloc_floats((int64_t)d.n_threads * d.n_ctx);
     s->logit_row = calloc((size_t)nb, sizeof *s->logit_row);
     if (!s->pool || !s->k_cache || !s->v_cache || !s->seq_len || !s->x || !s->xb || !s->q ||
@@ -113,6 +114,7 @@ static void attn_worker(void *p, int ith, int nth) {
     int64_t kvd = (int64_t)c->n_kv_heads * hd, qd = (int64_t)c->n_heads * hd;
     float *scores = s->att_scratch + (int64_t)ith * s->n_ctx;
     float scale = 1.0f / sqrtf((float)hd);
+    const nemo_kernels *k = nemo_kernels_get(); /* SIMD dot (q·K) and axpy (Σ p·V) */
     long lo, hi;
     nemo_pool_split((long)a->b->n_tokens * c->n_heads, ith, nth, &lo, &hi);
     for (long w = lo; w < hi; w++) {
@@ -126,15 +128,11 @@ static void attn_worker(void *p, int ith, int nth) {
         const float *V = kv_at(s, s->v_cache, a->layer, seq, 0) + (int64_t)kh * hd;
         int n = pos - first + 1;
         for (int j = 0; j < n; j++)
-            scores[j] = nemo_cpu_dot(q, K + (int64_t)(first + j) * kvd, hd) * scale;
+            scores[j] = k->dot(q, K + (int64_t)(first + j) * kvd, hd) * scale;
         nemo_cpu_softmax(scores, n);
         float *o = s->att + t * qd + (int64_t)h * hd;
         for (int d = 0; d < hd; d++) o[d] = 0;
-        for (int j = 0; j < n; j++) {
-            const float *v = V + (int64_t)(first + j) * kvd;
-            float wj = scores[j];
-            for (int d = 0; d < hd; d++) o[d] += wj * v[d];
-        }
+        for (int j = 0; j < n; j++) k->axpy(o, scores[j], V + (int64_t)(first + j) * kvd, hd);
     }
 }
 

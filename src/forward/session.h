@@ -21,7 +21,7 @@ struct nemo_session {
     float *out;         /* [n_batch, dim] projection output */
     float *hb;          /* [n_batch, hidden_dim] gate */
     float *hb2;         /* [n_batch, hidden_dim] up */
-    float *mat_scratch; /* [n_threads, max cols] dequantized weight rows */
+    float *mat_scratch; /* nemo_cpu_matmul_scratch(n_threads, n_batch, max cols) floats */
     float *att_scratch; /* [n_threads, n_ctx] attention scores */
     /* logits of the last decode */
     float *logits; /* [logits_cap, vocab] */

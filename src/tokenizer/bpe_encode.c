@@ -43,6 +43,18 @@ static heap_ent heap_pop(heap_ent *h, size_t *n) {
     return top;
 }
 
+/* Per-call memo of merged words: natural text repeats its words, and merging one costs tens
+ * of hash look-ups where the memo costs one compare. Direct-mapped by the word's hash; words and
+ * their ids are copied into arenas (bounded: when full, words are merged without memo). Only
+ * for texts of MEMO_MIN_TEXT bytes or more, so short calls allocate nothing. */
+#define MEMO_SLOTS     4096
+#define MEMO_MIN_TEXT  2048
+#define MEMO_MAX_ARENA (1u << 22)
+typedef struct memo_ent {
+    uint64_t hash;
+    uint32_t len, boff, ioff, n; /* len 0 = empty */
+} memo_ent;
+
 typedef struct enc {
     const nemo_bpe *b;
     int32_t *ids;
@@ -52,7 +64,42 @@ typedef struct enc {
     size_t work_cap;
     char *gtext; /* a word spelled in token-string form (ignore_merges look-up) */
     size_t gtext_cap;
+    memo_ent *memo; /* [MEMO_SLOTS] or NULL */
+    uint8_t *mbytes;
+    int32_t *mids;
+    size_t mb_n, mb_cap, mi_n, mi_cap;
 } enc;
+
+static uint64_t word_hash(const uint8_t *w, size_t n) {
+    uint64_t h = 0xcbf29ce484222325ull ^ n;
+    for (size_t i = 0; i < n; i++) h = (h ^ w[i]) * 0x100000001b3ull;
+    return h;
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem) {
+    if (need <= *cap) return 0;
+    size_t c = *cap ? *cap : 4096;
+    while (c < need) c *= 2;
+    void *q = realloc(*p, c * elem);
+    if (!q) return -1;
+    *p = q;
+    *cap = c;
+    return 0;
+}
+
+/* Remembers that word w (n bytes) merges to ids[0..k); best effort. */
+static void memo_put(enc *e, memo_ent *slot, uint64_t hash, const uint8_t *w, size_t n,
+                     const int32_t *ids, size_t k) {
+    if (e->mb_n + n > MEMO_MAX_ARENA || e->mi_n + k > MEMO_MAX_ARENA) return;
+    if (grow((void **)&e->mbytes, &e->mb_cap, e->mb_n + n, 1) ||
+        grow((void **)&e->mids, &e->mi_cap, e->mi_n + k, sizeof *e->mids))
+        return;
+    memcpy(e->mbytes + e->mb_n, w, n);
+    memcpy(e->mids + e->mi_n, ids, k * sizeof *ids);
+    *slot = (memo_ent){hash, (uint32_t)n, (uint32_t)e->mb_n, (uint32_t)e->mi_n, (uint32_t)k};
+    e->mb_n += n;
+    e->mi_n += k;
+}
 
 static void put(enc *e, int32_t id) {
     if (e->cnt < e->cap) e->ids[e->cnt] = id;
@@ -109,6 +156,16 @@ static int word_cb(void *user, const uint8_t *w, size_t n) {
         }
     }
     if (n > UINT32_MAX / 4) return -1;
+    memo_ent *slot = NULL;
+    uint64_t hash = 0;
+    if (e->memo) {
+        hash = word_hash(w, n);
+        slot = &e->memo[hash & (MEMO_SLOTS - 1)];
+        if (slot->len == n && slot->hash == hash && !memcmp(e->mbytes + slot->boff, w, n)) {
+            for (uint32_t q = 0; q < slot->n; q++) put(e, e->mids[slot->ioff + q]);
+            return 0;
+        }
+    }
     /* per symbol: token id, next symbol, previous symbol, pending pair priority and result;
      * then the heap (one live entry per symbol, each merge pushes at most two) */
     size_t need = n * (2 * sizeof(int32_t) + 3 * sizeof(uint32_t)) + 3 * n * sizeof(heap_ent);
@@ -149,8 +206,11 @@ static int word_cb(void *user, const uint8_t *w, size_t n) {
             if (prio[a] != NONE) heap_push(h, &hn, (heap_ent){prio[a], a});
         }
     }
+    size_t k = 0; /* the result, compacted into res[] (free now) */
     for (uint32_t i = 0; i < m; i = next[i])
-        if (id[i] >= 0) put(e, id[i]);
+        if (id[i] >= 0) res[k++] = id[i];
+    for (size_t q = 0; q < k; q++) put(e, res[q]);
+    if (slot) memo_put(e, slot, hash, w, n, res, k);
     return 0;
 }
 
@@ -217,6 +277,7 @@ nemo_status nemo_bpe_encode(const nemo_bpe *b, const char *text, size_t len, int
     *n_out = 0;
     if (!text && len) return nemo_fail(err, NEMO_ERR_ARG, "gguf encode: text is NULL");
     enc e = {.b = b, .ids = ids, .cap = cap};
+    if (len >= MEMO_MIN_TEXT) e.memo = calloc(MEMO_SLOTS, sizeof *e.memo); /* NULL: no memo */
     if (bos >= 0) put(&e, bos);
     const uint8_t *s = (const uint8_t *)text;
     frag one = {0, len, -1}, *fr = &one;
@@ -231,6 +292,9 @@ nemo_status nemo_bpe_encode(const nemo_bpe *b, const char *text, size_t len, int
     if (fr != &one) free(fr);
     free(e.work);
     free(e.gtext);
+    free(e.memo);
+    free(e.mbytes);
+    free(e.mids);
     if (fail) return nemo_fail(err, NEMO_ERR_NOMEM, "gguf encode: out of memory");
     if (eos >= 0) put(&e, eos);
     *n_out = e.cnt;

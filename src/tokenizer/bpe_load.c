@@ -205,7 +205,7 @@ static nemo_status load_merges(nemo_bpe *b, const nemo_gguf *g, nemo_error *err)
                          "its BPE merges)",
                          g->name, key);
     if (st) return st;
-    if (m.count > INT32_MAX)
+    if (m.count > (1u << 28)) /* the merge table's size must fit 32 bits */
         return nemo_fail(err, NEMO_ERR_FORMAT, "%s: key '%s': %llu merges is too many", g->name,
                          key, (unsigned long long)m.count);
     uint32_t size = 16;

@@ -1,8 +1,9 @@
 /* spm_gguf.c — a SentencePiece model (spm_internal.h) built from a GGUF "llama" vocabulary
  * (Mistral 7B GGUFs): pieces from tokenizer.ggml.tokens, scores from tokenizer.ggml.scores,
  * types from tokenizer.ggml.token_type (llama.cpp's numbering is sentencepiece's), byte
- * fallback when <0xNN> BYTE pieces exist, and llama.cpp's normalizer settings
- * (tokenizer.ggml.add_space_prefix, default true; remove_extra_whitespaces, default false). */
+ * fallback when <0xNN> BYTE pieces exist, tokenizer.ggml.add_space_prefix (default true), and
+ * llama.cpp's way with the text (raw_utf8: invalid bytes stay bytes, USER_DEFINED pieces are cut
+ * out first and the next fragment gets the space prefix again; see spm_encode.c). */
 #include "checkpoint/gguf.h"
 #include "tokenizer/spm_internal.h"
 
@@ -24,12 +25,11 @@ nemo_status nemo_spm_from_gguf(const nemo_gguf *g, const nemo_gguf_array *tokens
         return nemo_fail(err, NEMO_ERR_FORMAT,
                          "%s: key 'tokenizer.ggml.scores': %llu entries for %llu tokens", g->name,
                          (unsigned long long)sc.count, (unsigned long long)tokens->count);
-    int add_prefix = 1, remove_ws = 0;
+    /* llama.cpp's SentencePiece path applies add_space_prefix and nothing else of the
+     * normalizer (remove_extra_whitespaces is not applied to it) */
+    int add_prefix = 1;
     if (nemo_gguf_find(g, "tokenizer.ggml.add_space_prefix") &&
         (st = nemo_gguf_get_bool(g, "tokenizer.ggml.add_space_prefix", &add_prefix, err)))
-        return st;
-    if (nemo_gguf_find(g, "tokenizer.ggml.remove_extra_whitespaces") &&
-        (st = nemo_gguf_get_bool(g, "tokenizer.ggml.remove_extra_whitespaces", &remove_ws, err)))
         return st;
     size_t n = (size_t)tokens->count;
     const char **str = malloc(n * sizeof *str);
@@ -58,7 +58,7 @@ nemo_status nemo_spm_from_gguf(const nemo_gguf *g, const nemo_gguf_array *tokens
         byte_fallback |= t == NEMO_SPM_BYTE;
     }
     nemo_spm_settings set = {.add_dummy_prefix = add_prefix,
-                             .remove_extra_ws = remove_ws,
+                             .remove_extra_ws = 0,
                              .escape_ws = 1,
                              .byte_fallback = byte_fallback,
                              .raw_utf8 = 1};

@@ -23,3 +23,21 @@ fi
 # the GGUF says what the tekken file implies
 "$BIN" tokenize --tokenizer "$GG" --bos <<<"" | grep -qx "1 1010" ||
     { echo "gguf_tekken: BOS + newline should be '1 1010'" >&2; exit 1; }
+# decoding: the golden ids of every case, specials kept, give the same text with both
+ids=$("$PY" -c 'import json,sys; g=json.load(open(sys.argv[1])); print(" ".join(str(i) for c in g["cases"] for i in [1]+c["ids"]+[3]))' tests/golden/tokenizer/tekken_240718.json)
+a=$("$BIN" detokenize --tokenizer "$TEK" --special keep <<<"$ids" | sha256sum)
+b=$("$BIN" detokenize --tokenizer "$GG" --special keep <<<"$ids" | sha256sum)
+[ "$a" = "$b" ] || { echo "gguf_tekken: decoding differs between tekken.json and the GGUF" >&2; exit 1; }
+echo "gguf_tekken: $(wc -w <<<"$ids") ids decode identically"
+# chat: the GGUF has [INST], so the Mistral format; golden requests give mistral-common's ids
+T=${NEMO_TEST_TMP:-/tmp}/gguf_tekken
+mkdir -p "$T"
+n=0
+for g in tests/golden/chat/*_{single_user,system_several_users,tool_call_roundtrip,parallel_calls,full_example}.json; do
+    "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); open(sys.argv[2],"w").write(d["request"]); print(" ".join(map(str,d["ids"])))' \
+        "$g" "$T/req.json" >"$T/want"
+    got=$("$BIN" encode-chat --tokenizer "$GG" <"$T/req.json")
+    [ "$got" = "$(cat "$T/want")" ] || { echo "gguf_tekken: $g: chat ids differ" >&2; exit 1; }
+    n=$((n + 1))
+done
+echo "gguf_tekken: $n chat requests give mistral-common's ids"

@@ -320,23 +320,14 @@ static nemo_status open_vocab(gb f, nemo_tokenizer **out, nemo_error *err) {
 
 /* ---------------------------------------------------------------- llama (SentencePiece) */
 
-static void test_spm_gguf(void) {
-    nemo_error err = {0};
-    nemo_spm *s = NULL;
-    CHECK_OK(nemo_spm_open(env_or("NEMO_SPM_V3", ".cache/fixtures/tokenizer.model.v3"), &s, &err),
-             &err);
-    json_t *golden = load_golden("tests/golden/gguf_vocab/spm_v3.json");
-    if (!s || !golden) {
-        nemo_spm_free(s);
-        json_decref(golden);
-        return;
-    }
-    /* the converter's view of tokenizer.model: pieces, scores, types (user-defined -> normal) */
+/* A llama GGUF of tokenizer.model as llama.cpp's converter writes it: pieces, scores, types
+ * (user-defined pieces written as normal ones, or kept: keep_user). */
+static nemo_tokenizer *spm_as_gguf(const nemo_spm *s, int keep_user, nemo_error *err) {
     const char **str = malloc((size_t)s->n * sizeof *str);
     int32_t *type = malloc((size_t)s->n * sizeof *type);
     for (int32_t i = 0; i < s->n; i++) {
         str[i] = nemo_spm_str(s, i);
-        type[i] = s->type[i] == NEMO_SPM_USER_DEFINED ? NEMO_SPM_NORMAL : s->type[i];
+        type[i] = s->type[i] == NEMO_SPM_USER_DEFINED && !keep_user ? NEMO_SPM_NORMAL : s->type[i];
     }
     gb kv = {0};
     kv_str(&kv, "general.architecture", "llama");
@@ -349,10 +340,40 @@ static void test_spm_gguf(void) {
     kv_i32s(&kv, "tokenizer.ggml.token_type", type, (size_t)s->n);
     kv_bool(&kv, "tokenizer.ggml.add_bos_token", 1);
     nemo_tokenizer *t;
-    CHECK_OK(open_vocab(finish(&kv), &t, &err), &err);
+    CHECK_OK(open_vocab(finish(&kv), &t, err), err);
     free(str);
     free(type);
+    return t;
+}
+
+static void test_spm_gguf(void) {
+    nemo_error err = {0};
+    nemo_spm *s = NULL;
+    CHECK_OK(nemo_spm_open(env_or("NEMO_SPM_V3", ".cache/fixtures/tokenizer.model.v3"), &s, &err),
+             &err);
+    json_t *golden = load_golden("tests/golden/gguf_vocab/spm_v3.json");
+    if (!s || !golden) {
+        nemo_spm_free(s);
+        json_decref(golden);
+        return;
+    }
+    nemo_tokenizer *t = spm_as_gguf(s, 0, &err);
+    /* USER_DEFINED pieces kept: cut out of the text first, the next fragment gets the space
+     * prefix again (llama.cpp) */
+    nemo_tokenizer *tu = spm_as_gguf(s, 1, &err);
     nemo_spm_free(s);
+    if (tu) {
+        size_t i, n;
+        json_t *c;
+        json_array_foreach(json_object_get(golden, "user_defined_cases"), i, c) {
+            json_t *jt = json_object_get(c, "text");
+            int32_t *ids = encode(tu, json_string_value(jt), json_string_length(jt), &n);
+            CHECK_MSG(ids_equal(ids, n, json_object_get(c, "ids")), "user-defined case %zu", i);
+            free(ids);
+        }
+        CHECK(json_array_size(json_object_get(golden, "user_defined_cases")) == 5);
+    }
+    nemo_tokenizer_free(tu);
     if (t) {
         CHECK(nemo_tokenizer_get_kind(t) == NEMO_TOKENIZER_GGUF);
         CHECK(nemo_tokenizer_vocab_size(t) == 32768 && nemo_tokenizer_add_bos(t));

@@ -1,9 +1,10 @@
-/* ops.c — plain-C CPU operations. These are the reference the SIMD kernels (issue 6) will be
- * tested against; they are written to be exact first (f32 accumulation, FP32 softmax) and
- * reasonably fast second (threaded matmul that streams each weight row once). */
+/* ops.c — CPU operations of the forward pass. The matmul and the dot products go through the
+ * kernel table of the running CPU (kernels.h); nemo_cpu_dot_ref is the plain-C reference the
+ * scalar level uses. Everything is exact first (f32 accumulation, FP32 softmax) and fast second
+ * (threaded matmul that streams each weight row once and reuses it for every token). */
 #include "backend/cpu/ops.h"
 
-#include "backend/cpu/dequant.h"
+#include "backend/cpu/kernels.h"
 
 #include <math.h>
 
@@ -18,7 +19,7 @@ void nemo_cpu_rmsnorm(float *out, const float *x, const float *w, int n, int dim
     }
 }
 
-float nemo_cpu_dot(const float *a, const float *b, int64_t n) {
+float nemo_cpu_dot_ref(const float *a, const float *b, int64_t n) {
     float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) {
@@ -35,38 +36,113 @@ float nemo_cpu_dot(const float *a, const float *b, int64_t n) {
     return ((s0 + s4) + (s1 + s5)) + ((s2 + s6) + (s3 + s7));
 }
 
+float nemo_cpu_dot(const float *a, const float *b, int64_t n) {
+    return nemo_kernels_get()->dot(a, b, n);
+}
+
+void nemo_cpu_axpy(float *y, float a, const float *x, int64_t n) {
+    nemo_kernels_get()->axpy(y, a, x, n);
+}
+
 typedef struct {
     float *y;
     const float *x;
     int n;
     const nemo_wmat *W;
     float *scratch;
+    const nemo_kernels *k;
 } matmul_ctx;
 
+/* Rows in blocks of NEMO_MATMUL_ROWS: the block is converted to f32 once (into this thread's
+ * scratch, where it stays in cache) and each token's activations are loaded once per block.
+ * One token (decode) uses the fused dot_row kernel instead. dot4, dot and dot_row give bitwise
+ * equal results per row, so neither the block a row falls in (set by
+ * the thread split) nor the number of tokens changes any output value. */
 static void matmul_worker(void *p, int ith, int nth) {
     matmul_ctx *c = p;
     const nemo_wmat *W = c->W;
+    const nemo_kernels *k = c->k;
+    const int64_t cols = W->cols, rows = W->rows;
     long lo, hi;
-    nemo_pool_split((long)W->rows, ith, nth, &lo, &hi);
-    float *row = c->scratch + (int64_t)ith * W->cols;
-    for (long r = lo; r < hi; r++) {
-        const void *src = (const uint8_t *)W->data + (uint64_t)r * W->row_bytes;
-        const float *wr;
-        if (W->dtype == NEMO_DTYPE_F32) {
-            wr = src;
-        } else {
-            nemo_dequant_row(W->dtype, src, row, W->cols);
-            wr = row;
-        }
-        for (int t = 0; t < c->n; t++)
-            c->y[(int64_t)t * W->rows + r] =
-                W->scale * nemo_cpu_dot(wr, c->x + (int64_t)t * W->cols, W->cols);
+    nemo_pool_split((long)rows, ith, nth, &lo, &hi);
+    float *buf = c->scratch + (int64_t)ith * NEMO_MATMUL_ROWS * cols;
+    nemo_to_f32_fn conv = k->to_f32[W->dtype];
+    nemo_dot_row_fn fused = k->dot_row[W->dtype];
+    if (c->n == 1 && fused) { /* decode: straight from the encoded rows, no f32 copy */
+        for (long r = lo; r < hi; r++)
+            c->y[r] =
+                W->scale * fused((const uint8_t *)W->data + (uint64_t)r * W->row_bytes, c->x, cols);
+        return;
     }
+    for (long r = lo; r < hi; r += NEMO_MATMUL_ROWS) {
+        int nr = hi - r < NEMO_MATMUL_ROWS ? (int)(hi - r) : NEMO_MATMUL_ROWS;
+        const uint8_t *src = (const uint8_t *)W->data + (uint64_t)r * W->row_bytes;
+        const float *wr = buf;
+        int64_t ldw = cols;
+        if (W->dtype == NEMO_DTYPE_F32) {
+            wr = (const float *)src;
+            ldw = (int64_t)(W->row_bytes / sizeof(float));
+        } else {
+            for (int i = 0; i < nr; i++)
+                conv(src + (uint64_t)i * W->row_bytes, buf + i * cols, cols);
+        }
+        for (int t = 0; t < c->n; t++) {
+            const float *xt = c->x + (int64_t)t * cols;
+            float *yt = c->y + (int64_t)t * rows + r;
+            if (nr == NEMO_MATMUL_ROWS) {
+                float o[4];
+                k->dot4(wr, ldw, xt, cols, o);
+                for (int i = 0; i < 4; i++) yt[i] = W->scale * o[i];
+            } else {
+                for (int i = 0; i < nr; i++) yt[i] = W->scale * k->dot(wr + i * ldw, xt, cols);
+            }
+        }
+    }
+}
+
+/* ---- q8 activations (NEMO_MATMUL=q8): quantize each token once (threads split tokens), then
+ * integer dot products per row; each output still depends only on its own row and token. */
+static nemo_q8_act *q8_area(const matmul_ctx *c, int nth) {
+    return (nemo_q8_act *)(c->scratch + (int64_t)nth * NEMO_MATMUL_ROWS * c->W->cols);
+}
+
+static void q8_quantize_worker(void *p, int ith, int nth) {
+    matmul_ctx *c = p;
+    const int64_t cols = c->W->cols;
+    nemo_q8_act *q = q8_area(c, nth);
+    long lo, hi;
+    nemo_pool_split(c->n, ith, nth, &lo, &hi);
+    for (long t = lo; t < hi; t++) nemo_q8_quantize(c->x + t * cols, q + t * (cols / 32), cols);
+}
+
+static void q8_matmul_worker(void *p, int ith, int nth) {
+    matmul_ctx *c = p;
+    const nemo_wmat *W = c->W;
+    const int64_t cols = W->cols, rows = W->rows;
+    const nemo_q8_act *q = q8_area(c, nth);
+    nemo_q8_dot_fn dot = c->k->q8_dot[W->dtype];
+    long lo, hi;
+    nemo_pool_split((long)rows, ith, nth, &lo, &hi);
+    for (long r = lo; r < hi; r++) {
+        const uint8_t *row = (const uint8_t *)W->data + (uint64_t)r * W->row_bytes;
+        for (int t = 0; t < c->n; t++)
+            c->y[(int64_t)t * rows + r] = W->scale * dot(row, q + t * (cols / 32), cols);
+    }
+}
+
+int64_t nemo_cpu_matmul_scratch(int n_threads, int n, int64_t cols) {
+    int64_t q8_bytes = (int64_t)n * (cols / 32 + 1) * (int64_t)sizeof(nemo_q8_act);
+    return (int64_t)n_threads * NEMO_MATMUL_ROWS * cols + (q8_bytes + 3) / 4;
 }
 
 void nemo_cpu_matmul(nemo_pool *pool, float *y, const float *x, int n, const nemo_wmat *W,
                      float *scratch) {
-    matmul_ctx c = {y, x, n, W, scratch};
+    matmul_ctx c = {y, x, n, W, scratch, nemo_kernels_get()};
+    if (nemo_kernels_q8() && c.k->q8_dot[W->dtype] && W->cols % 32 == 0) {
+        nemo_pool_run(pool, q8_quantize_worker, &c);
+        nemo_pool_run(pool, q8_matmul_worker, &c);
+        return;
+    }
     nemo_pool_run(pool, matmul_worker, &c);
 }
 

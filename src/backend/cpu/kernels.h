@@ -1,0 +1,62 @@
+/* kernels.h — the table of CPU kernels for one instruction-set level, chosen once at run time
+ * (cpu_features.h). Every level computes the same math; the SIMD ones are tested against the
+ * scalar table (tests/unit/test_kernels.c).
+ *
+ * Numerics contract (what makes batching and threading invisible in the results):
+ *   - to_f32[t] converts a weight row bit for bit like nemo_dequant_row (same float operations
+ *     in the same order, no fused multiply-add), so a SIMD level changes no weight value;
+ *   - dot and dot4 accumulate one row in a fixed order that depends only on n (the row
+ *     length), and dot4's result for row r is bitwise equal to dot of that row, so the result
+ *     for one (token, row) pair does not depend on which other rows or tokens share the call;
+ *   - dot_row[t] (fused decode) is bitwise equal to dot over the to_f32 row.
+ *   Different levels may round dot products differently (fused multiply-add, lane count);
+ *   within one level results are reproducible. */
+#ifndef NEMO_KERNELS_H
+#define NEMO_KERNELS_H
+
+#include "backend/cpu/cpu_features.h"
+#include "backend/cpu/quant_act.h"
+#include "core/core.h"
+
+typedef void (*nemo_to_f32_fn)(const void *src, float *dst, int64_t n);
+typedef float (*nemo_dot_row_fn)(const void *row, const float *x, int64_t n);
+typedef float (*nemo_q8_dot_fn)(const void *row, const nemo_q8_act *x, int64_t n);
+
+typedef struct nemo_kernels {
+    nemo_cpu_level level;
+    /* sum a[i]·b[i] */
+    float (*dot)(const float *a, const float *b, int64_t n);
+    /* out[r] = dot(w + r·ldw, x, n) for r = 0..3 (bitwise equal to four dot calls) */
+    void (*dot4)(const float *w, int64_t ldw, const float *x, int64_t n, float out[4]);
+    /* y[i] += a·x[i] */
+    void (*axpy)(float *y, float a, const float *x, int64_t n);
+    /* weight row → f32 per dtype (n a multiple of the block size); NULL: no conversion */
+    nemo_to_f32_fn to_f32[NEMO_DTYPE_COUNT];
+    /* fused decode kernel per dtype: sum row[i]·x[i] straight from the encoded row, bitwise
+     * equal to dot(to_f32(row), x); NULL: convert, then dot */
+    nemo_dot_row_fn dot_row[NEMO_DTYPE_COUNT];
+    /* integer dot with q8 activations (quant_act.h), used when nemo_kernels_q8() is on; within
+     * rounding of nemo_q8_dot_ref (lane order differs); NULL: the f32 path for that dtype */
+    nemo_q8_dot_fn q8_dot[NEMO_DTYPE_COUNT];
+} nemo_kernels;
+
+/* The table in use (level nemo_cpu_level_active(), or the one set by nemo_kernels_use). */
+const nemo_kernels *nemo_kernels_get(void);
+/* The table of level l, or NULL if this CPU cannot run it or the build has none. */
+const nemo_kernels *nemo_kernels_for(nemo_cpu_level l);
+/* Makes level l the one in use (tests and benchmarks; not thread-safe against running
+ * kernels). Returns 0, or -1 if the CPU cannot run it. */
+int nemo_kernels_use(nemo_cpu_level l);
+
+/* Whether matmuls with Q8_0 / Q4_0 / Q4_1 weights quantize their activations to q8 blocks
+ * (llama.cpp's numerics and speed; not exact against f32 references): NEMO_MATMUL=q8 turns it
+ * on, read once; nemo_kernels_set_q8 overrides it (tests, benchmarks). Off by default. */
+int nemo_kernels_q8(void);
+void nemo_kernels_set_q8(int on);
+
+/* Per-level tables, filled by their own files (NULL-returning stubs off x86). */
+const nemo_kernels *nemo_kernels_scalar(void);
+const nemo_kernels *nemo_kernels_avx2(void);
+const nemo_kernels *nemo_kernels_avx512(void);
+
+#endif

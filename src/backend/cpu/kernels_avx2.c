@@ -1,0 +1,252 @@
+/* kernels_avx2.c — AVX2 + FMA + F16C kernels. Every function carries a target attribute
+ * instead of the whole file being built with -mavx2, so nothing here runs (or is inlined into
+ * portable code) unless cpu_features.c found the CPU and OS support it.
+ *
+ * Per weight dtype there are two kernels built from the same 32-value decoder
+ * (kernels_avx2_inl.h): a row converter (→ f32, bitwise equal to nemo_dequant_row) used for
+ * prefill blocks, and a fused dot product for decode that never writes the f32 row; the fused
+ * one follows the shared accumulation order, so it equals dot(converted row, x) bit for bit. */
+#include "backend/cpu/kernels.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include "backend/cpu/dequant.h"
+#include "backend/cpu/kernels_avx2_inl.h"
+#include "backend/cpu/quant_act.h"
+
+NEMO_AVX2 static float dot_avx2(const float *a, const float *b, int64_t n) {
+    __m256 s[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+                   _mm256_setzero_ps()};
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32)
+#pragma GCC unroll 4
+        for (int k = 0; k < 4; k++)
+            s[k] = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8 * k), _mm256_loadu_ps(b + i + 8 * k),
+                                   s[k]);
+    return dot_finish(s, a + i, b + i, n - i);
+}
+
+/* two rows sharing the x loads: 8 accumulators, each row in the order of dot_avx2 */
+NEMO_AVX2 static void dot2_avx2(const float *w0, const float *w1, const float *x, int64_t n,
+                                float out[2]) {
+    __m256 s[4], t[4];
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; k++) s[k] = t[k] = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32)
+#pragma GCC unroll 4
+        for (int k = 0; k < 4; k++) {
+            __m256 xv = _mm256_loadu_ps(x + i + 8 * k);
+            s[k] = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + i + 8 * k), xv, s[k]);
+            t[k] = _mm256_fmadd_ps(_mm256_loadu_ps(w1 + i + 8 * k), xv, t[k]);
+        }
+    out[0] = dot_finish(s, w0 + i, x + i, n - i);
+    out[1] = dot_finish(t, w1 + i, x + i, n - i);
+}
+
+NEMO_AVX2 static void dot4_avx2(const float *w, int64_t ldw, const float *x, int64_t n,
+                                float out[4]) {
+    dot2_avx2(w, w + ldw, x, n, out);
+    dot2_avx2(w + 2 * ldw, w + 3 * ldw, x, n, out + 2);
+}
+
+NEMO_AVX2 static void axpy_avx2(float *y, float a, const float *x, int64_t n) {
+    __m256 av = _mm256_set1_ps(a);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i,
+                         _mm256_fmadd_ps(av, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+    for (; i < n; i++) y[i] = fmaf(a, x[i], y[i]);
+}
+
+NEMO_AVX2 static inline void store32(float *dst, const __m256 v[4]) {
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; k++) _mm256_storeu_ps(dst + 8 * k, v[k]);
+}
+
+/* Float types: any n; 32-value steps through the decoder, the rest through the reference. */
+#define FLOAT_KERNELS(name, T, ELEM, DEC)                                                          \
+    NEMO_AVX2 static void name##_row(const void *src, float *dst, int64_t n) {                     \
+        const ELEM *s = src;                                                                       \
+        int64_t i = 0;                                                                             \
+        for (; i + 32 <= n; i += 32) {                                                             \
+            __m256 v[4];                                                                           \
+            DEC(s + i, v);                                                                         \
+            store32(dst + i, v);                                                                   \
+        }                                                                                          \
+        if (i < n) nemo_dequant_row(T, s + i, dst + i, n - i);                                     \
+    }                                                                                              \
+    NEMO_AVX2 static float name##_dot(const void *src, const float *x, int64_t n) {                \
+        const ELEM *s = src;                                                                       \
+        __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),            \
+                         _mm256_setzero_ps()};                                                     \
+        int64_t i = 0;                                                                             \
+        for (; i + 32 <= n; i += 32) {                                                             \
+            __m256 v[4];                                                                           \
+            DEC(s + i, v);                                                                         \
+            acc32(acc, v, x + i);                                                                  \
+        }                                                                                          \
+        float rest[32];                                                                            \
+        if (i < n) nemo_dequant_row(T, s + i, rest, n - i);                                        \
+        return dot_finish(acc, rest, x + i, n - i);                                                \
+    }
+
+FLOAT_KERNELS(f16, NEMO_DTYPE_F16, uint16_t, dec32_f16)
+FLOAT_KERNELS(bf16, NEMO_DTYPE_BF16, uint16_t, dec32_bf16)
+FLOAT_KERNELS(fp8, NEMO_DTYPE_F8_E4M3, uint8_t, dec32_fp8)
+
+/* Block types: n is a multiple of the block size, itself a multiple of 32. DEC(b, j, v)
+ * decodes chunk j of the block at b. */
+#define BLOCK_KERNELS(name, ELEMS, BYTES, DEC)                                                     \
+    NEMO_AVX2 static void name##_row(const void *src, float *dst, int64_t n) {                     \
+        const uint8_t *b = src;                                                                    \
+        for (int64_t i = 0; i < n / (ELEMS); i++, b += (BYTES))                                    \
+            for (int j = 0; j < (ELEMS) / 32; j++, dst += 32) {                                    \
+                __m256 v[4];                                                                       \
+                DEC(b, j, v);                                                                      \
+                store32(dst, v);                                                                   \
+            }                                                                                      \
+    }                                                                                              \
+    NEMO_AVX2 static float name##_dot(const void *src, const float *x, int64_t n) {                \
+        const uint8_t *b = src;                                                                    \
+        __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),            \
+                         _mm256_setzero_ps()};                                                     \
+        for (int64_t i = 0; i < n / (ELEMS); i++, b += (BYTES))                                    \
+            for (int j = 0; j < (ELEMS) / 32; j++, x += 32) {                                      \
+                __m256 v[4];                                                                       \
+                DEC(b, j, v);                                                                      \
+                acc32(acc, v, x);                                                                  \
+            }                                                                                      \
+        return dot_finish(acc, NULL, NULL, 0);                                                     \
+    }
+
+#define DEC_Q8_0(b, j, v) dec32_q8_0(b, v)
+#define DEC_Q4_0(b, j, v) dec32_q4_0(b, v)
+#define DEC_Q4_1(b, j, v) dec32_q4_1(b, v)
+BLOCK_KERNELS(q8_0, 32, 34, DEC_Q8_0)
+BLOCK_KERNELS(q4_0, 32, 18, DEC_Q4_0)
+BLOCK_KERNELS(q4_1, 32, 20, DEC_Q4_1)
+BLOCK_KERNELS(q4_k, 256, 144, dec32_q4_k)
+BLOCK_KERNELS(q5_k, 256, 176, dec32_q5_k)
+BLOCK_KERNELS(q6_k, 256, 210, dec32_q6_k)
+
+NEMO_AVX2 static float dot_avx2_row(const void *row, const float *x, int64_t n) {
+    return dot_avx2(row, x, n);
+}
+
+/* ---- integer dot products with q8 activations (NEMO_MATMUL=q8; ggml's AVX2 scheme: maddubs
+ * of unsigned × signed bytes into int16 pairs, madd into int32, one float scale per block) */
+
+/* 32 unsigned bytes u (< 129) times 32 signed bytes s, summed in adjacent groups of 4 → floats */
+NEMO_AVX2 static inline __m256 mul_u8_i8(__m256i u, __m256i s) {
+    __m256i p16 = _mm256_maddubs_epi16(u, s); /* ≤ 2·128·127: no saturation */
+    return _mm256_cvtepi32_ps(_mm256_madd_epi16(p16, _mm256_set1_epi16(1)));
+}
+
+NEMO_AVX2 static inline __m256 mul_i8_i8(__m256i a, __m256i b) {
+    return mul_u8_i8(_mm256_sign_epi8(a, a), _mm256_sign_epi8(b, a));
+}
+
+/* qs[16] → the block's 32 values as bytes (low nibbles are values 0..15) */
+NEMO_AVX2 static inline __m256i nib32(const uint8_t *qs) {
+    __m128i v = _mm_loadu_si128((const __m128i *)qs);
+    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(v, 4), v), _mm256_set1_epi8(0x0F));
+}
+
+NEMO_AVX2 static inline __m256i ld256(const void *p) {
+    return _mm256_loadu_si256((const __m256i *)p);
+}
+
+NEMO_AVX2 static float q8_0_q8(const void *row, const nemo_q8_act *x, int64_t n) {
+    const uint8_t *b = row;
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / 32; i++, b += 34, x++) {
+        __m256 d = _mm256_set1_ps(ld_f16(b) * _cvtsh_ss(x->d));
+        acc = _mm256_fmadd_ps(d, mul_i8_i8(ld256(b + 2), ld256(x->qs)), acc);
+    }
+    return hsum8(acc);
+}
+
+NEMO_AVX2 static float q4_0_q8(const void *row, const nemo_q8_act *x, int64_t n) {
+    const uint8_t *b = row;
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / 32; i++, b += 18, x++) {
+        __m256 d = _mm256_set1_ps(ld_f16(b) * _cvtsh_ss(x->d));
+        __m256i w = _mm256_sub_epi8(nib32(b + 2), _mm256_set1_epi8(8));
+        acc = _mm256_fmadd_ps(d, mul_i8_i8(w, ld256(x->qs)), acc);
+    }
+    return hsum8(acc);
+}
+
+NEMO_AVX2 static float q4_1_q8(const void *row, const nemo_q8_act *x, int64_t n) {
+    const uint8_t *b = row;
+    __m256 acc = _mm256_setzero_ps();
+    float summ = 0;
+    for (int64_t i = 0; i < n / 32; i++, b += 20, x++) {
+        __m256 d = _mm256_set1_ps(ld_f16(b) * _cvtsh_ss(x->d));
+        acc = _mm256_fmadd_ps(d, mul_u8_i8(nib32(b + 4), ld256(x->qs)), acc);
+        summ += ld_f16(b + 2) * _cvtsh_ss(x->s);
+    }
+    return hsum8(acc) + summ;
+}
+
+static void f32_row(const void *src, float *dst, int64_t n) {
+    memcpy(dst, src, (size_t)n * sizeof(float));
+}
+
+static void q5_0_row(const void *src, float *dst, int64_t n) {
+    nemo_quant_dequant_q5_0(src, dst, n);
+}
+
+static void q5_1_row(const void *src, float *dst, int64_t n) {
+    nemo_quant_dequant_q5_1(src, dst, n);
+}
+
+static const nemo_kernels K = {
+    .level = NEMO_CPU_AVX2,
+    .dot = dot_avx2,
+    .dot4 = dot4_avx2,
+    .axpy = axpy_avx2,
+    .to_f32 =
+        {
+            [NEMO_DTYPE_F32] = f32_row,
+            [NEMO_DTYPE_F16] = f16_row,
+            [NEMO_DTYPE_BF16] = bf16_row,
+            [NEMO_DTYPE_F8_E4M3] = fp8_row,
+            [NEMO_DTYPE_Q8_0] = q8_0_row,
+            [NEMO_DTYPE_Q4_0] = q4_0_row,
+            [NEMO_DTYPE_Q4_1] = q4_1_row,
+            [NEMO_DTYPE_Q5_0] = q5_0_row, /* not in issue 6's list: the reference decoder */
+            [NEMO_DTYPE_Q5_1] = q5_1_row,
+            [NEMO_DTYPE_Q4_K] = q4_k_row,
+            [NEMO_DTYPE_Q5_K] = q5_k_row,
+            [NEMO_DTYPE_Q6_K] = q6_k_row,
+        },
+    .dot_row =
+        {
+            [NEMO_DTYPE_F32] = dot_avx2_row,
+            [NEMO_DTYPE_F16] = f16_dot,
+            [NEMO_DTYPE_BF16] = bf16_dot,
+            [NEMO_DTYPE_F8_E4M3] = fp8_dot,
+            [NEMO_DTYPE_Q8_0] = q8_0_dot,
+            [NEMO_DTYPE_Q4_0] = q4_0_dot,
+            [NEMO_DTYPE_Q4_1] = q4_1_dot,
+            [NEMO_DTYPE_Q4_K] = q4_k_dot,
+            [NEMO_DTYPE_Q5_K] = q5_k_dot,
+            [NEMO_DTYPE_Q6_K] = q6_k_dot,
+        },
+    .q8_dot =
+        {
+            [NEMO_DTYPE_Q8_0] = q8_0_q8,
+            [NEMO_DTYPE_Q4_0] = q4_0_q8,
+            [NEMO_DTYPE_Q4_1] = q4_1_q8,
+        },
+};
+
+const nemo_kernels *nemo_kernels_avx2(void) {
+    return &K;
+}
+#else
+const nemo_kernels *nemo_kernels_avx2(void) {
+    return NULL;
+}
+#endif

@@ -1,0 +1,401 @@
+/* test_kernels.c — every CPU kernel level this machine can run (scalar always; AVX2, AVX-512
+ * when present) against the scalar reference: row converters bit for bit, dot / dot4 / axpy
+ * and the threaded matmul within stated tolerances, on odd sizes and edge values; plus the
+ * invariances the server relies on (a token's output does not depend on the batch it is in,
+ * the thread count, or which rows share a block). */
+#include "backend/cpu/cpu_features.h"
+#include "backend/cpu/dequant.h"
+#include "backend/cpu/kernels.h"
+#include "backend/cpu/ops.h"
+#include "backend/cpu/quant.h"
+#include "backend/cpu/quant_act.h"
+#include "test.h"
+
+static uint32_t rng = 2024;
+static uint32_t urand(void) {
+    rng = rng * 1664525u + 1013904223u;
+    return rng >> 8;
+}
+static float frand(void) { /* uniform in [-1, 1) */
+    return (float)urand() / (float)(1u << 23) - 1.0f;
+}
+
+static int same_bits(float a, float b) {
+    if (isnan(a) && isnan(b)) return 1; /* NaN payloads are not part of the contract */
+    uint32_t x, y;
+    memcpy(&x, &a, 4);
+    memcpy(&y, &b, 4);
+    return x == y;
+}
+
+static const nemo_dtype DTYPES[] = {NEMO_DTYPE_F32,     NEMO_DTYPE_F16,  NEMO_DTYPE_BF16,
+                                    NEMO_DTYPE_F8_E4M3, NEMO_DTYPE_Q8_0, NEMO_DTYPE_Q4_0,
+                                    NEMO_DTYPE_Q4_1,    NEMO_DTYPE_Q5_0, NEMO_DTYPE_Q5_1,
+                                    NEMO_DTYPE_Q4_K,    NEMO_DTYPE_Q5_K, NEMO_DTYPE_Q6_K};
+#define N_DTYPES (int)(sizeof DTYPES / sizeof DTYPES[0])
+
+/* Byte offsets of the fp16 scale fields in one block (-1 ends the list). */
+static const int *scale_fields(nemo_dtype t) {
+    static const int d0[] = {0, -1}, dm[] = {0, 2, -1}, q6k[] = {208, -1}, none[] = {-1};
+    switch (t) {
+    case NEMO_DTYPE_Q8_0:
+    case NEMO_DTYPE_Q4_0:
+    case NEMO_DTYPE_Q5_0: return d0;
+    case NEMO_DTYPE_Q4_1:
+    case NEMO_DTYPE_Q5_1:
+    case NEMO_DTYPE_Q4_K:
+    case NEMO_DTYPE_Q5_K: return dm;
+    case NEMO_DTYPE_Q6_K: return q6k;
+    default: return none;
+    }
+}
+
+/* n values of type t in buf: random bits (finite = 0: anything, NaN and infinity included), or
+ * finite values of moderate size (finite = 1) for the products. */
+static void fill_row(nemo_dtype t, uint8_t *buf, int64_t n, int finite) {
+    uint64_t bytes = nemo_dtype_bytes(t, (uint64_t)n);
+    for (uint64_t i = 0; i < bytes; i++) buf[i] = (uint8_t)urand();
+    if (!finite) return;
+    if (t == NEMO_DTYPE_F32) {
+        for (int64_t i = 0; i < n; i++) ((float *)buf)[i] = frand();
+    } else if (t == NEMO_DTYPE_F16 || t == NEMO_DTYPE_BF16) {
+        for (int64_t i = 0; i < n; i++) {
+            uint16_t h = (uint16_t)(urand() & 0xbfff); /* exponent MSB clear: finite, < 2 */
+            memcpy(buf + 2 * i, &h, 2);
+        }
+    } else if (t == NEMO_DTYPE_F8_E4M3) {
+        for (int64_t i = 0; i < n; i++)
+            if ((buf[i] & 0x7f) == 0x7f) buf[i] ^= 1; /* no NaN */
+    } else {
+        const nemo_dtype_traits *ti = nemo_dtype_info(t);
+        for (uint64_t b = 0; b < bytes / ti->block_bytes; b++)
+            for (const int *f = scale_fields(t); *f >= 0; f++) {
+                /* |d| in [2^-10, 2^-6): realistic block scales */
+                uint16_t h = (uint16_t)(0x1400 | (urand() & 0x0fff) | (urand() & 1) << 15);
+                memcpy(buf + b * ti->block_bytes + *f, &h, 2);
+            }
+    }
+}
+
+static int n_levels(const nemo_kernels *ks[NEMO_CPU_LEVELS]) {
+    int n = 0;
+    for (int l = 0; l < NEMO_CPU_LEVELS; l++)
+        if ((ks[n] = nemo_kernels_for((nemo_cpu_level)l))) n++;
+    return n;
+}
+
+/* NEMO_CPU (set in main before the first kernel call) lowers the level; the scalar table is
+ * always there; a level above the CPU's is refused. */
+static void test_dispatch(void) {
+    char line[512];
+    nemo_cpu_info(line, sizeof line);
+    printf("  cpu %s\n", line);
+    CHECK(nemo_cpu_level_active() == NEMO_CPU_SCALAR);
+    CHECK(nemo_kernels_get()->level == NEMO_CPU_SCALAR);
+    CHECK(nemo_kernels_for(NEMO_CPU_SCALAR) != NULL);
+    nemo_cpu_level max = nemo_cpu_level_max();
+    if (max + 1 < NEMO_CPU_LEVELS) CHECK(nemo_kernels_use((nemo_cpu_level)(max + 1)) == -1);
+    for (int l = 0; l <= (int)max; l++) {
+        const nemo_kernels *k = nemo_kernels_for((nemo_cpu_level)l);
+        CHECK(k && k->level == (nemo_cpu_level)l && k->dot && k->dot4 && k->axpy);
+        for (int i = 0; k && i < N_DTYPES; i++) CHECK(k->to_f32[DTYPES[i]] != NULL);
+    }
+}
+
+/* Row converters equal nemo_dequant_row bit for bit, on random bits (every fp16 / bf16 / fp8
+ * pattern is reached: the float types are also swept exhaustively) and lengths with tails. */
+static void test_to_f32_bitwise(void) {
+    const nemo_kernels *ks[NEMO_CPU_LEVELS];
+    int nl = n_levels(ks);
+    enum { MAXN = 65536 };
+    uint8_t *buf = malloc(4 * MAXN);
+    float *want = malloc(4 * MAXN), *got = malloc(4 * MAXN);
+    for (int di = 0; di < N_DTYPES; di++) {
+        nemo_dtype t = DTYPES[di];
+        int64_t be = nemo_dtype_info(t)->block_elems;
+        int64_t lens[] = {be, 3 * be, 7 * be, 2 * 256 + (be == 1 ? 13 : 0), 0};
+        for (int li = 0; li < 5; li++) {
+            int64_t n = lens[li];
+            if (li == 4) { /* exhaustive sweep of the small float types */
+                if (t == NEMO_DTYPE_F16 || t == NEMO_DTYPE_BF16) {
+                    n = 65536;
+                    for (int i = 0; i < 65536; i++)
+                        memcpy(buf + 2 * i, &(uint16_t){(uint16_t)i}, 2);
+                } else if (t == NEMO_DTYPE_F8_E4M3) {
+                    n = 256;
+                    for (int i = 0; i < 256; i++) buf[i] = (uint8_t)i;
+                } else {
+                    continue;
+                }
+            } else {
+                fill_row(t, buf, n, 0);
+            }
+            nemo_dequant_row(t, buf, want, n);
+            for (int l = 0; l < nl; l++) {
+                memset(got, 0xcd, (size_t)n * 4);
+                ks[l]->to_f32[t](buf, got, n);
+                int bad = 0;
+                for (int64_t i = 0; i < n && bad < 3; i++)
+                    if (!same_bits(got[i], want[i])) {
+                        bad++;
+                        CHECK_MSG(0, "%s %s n=%lld value %lld: got %a want %a",
+                                  nemo_cpu_level_name(ks[l]->level), nemo_dtype_name(t),
+                                  (long long)n, (long long)i, got[i], want[i]);
+                    }
+            }
+        }
+    }
+    free(buf);
+    free(want);
+    free(got);
+}
+
+static const int64_t SIZES[] = {0,  1,  3,  7,  8,   9,   15,  16,   17,
+                                31, 33, 47, 63, 100, 128, 576, 1001, 5120};
+#define N_SIZES (int)(sizeof SIZES / sizeof SIZES[0])
+
+/* dot within 1e-5·Σ|aᵢbᵢ| of the double-precision sum (f32 accumulation over up to 5120 terms
+ * in 8- or 16-lane partial sums stays far below that); dot4's rows bitwise equal dot. */
+static void test_dot(void) {
+    const nemo_kernels *ks[NEMO_CPU_LEVELS];
+    int nl = n_levels(ks);
+    float *w = malloc(4 * 5120 * sizeof(float)), *x = malloc(5120 * sizeof(float));
+    for (int si = 0; si < N_SIZES; si++) {
+        int64_t n = SIZES[si];
+        for (int64_t i = 0; i < 4 * n; i++) w[i] = frand() * (i % 7 == 0 ? 1e3f : 1.0f);
+        for (int64_t i = 0; i < n; i++) x[i] = frand() * (i % 5 == 0 ? 1e-3f : 1.0f);
+        for (int r = 0; r < 4; r++) {
+            double ref = 0, mag = 0;
+            for (int64_t i = 0; i < n; i++) {
+                ref += (double)w[r * n + i] * x[i];
+                mag += fabs((double)w[r * n + i] * x[i]);
+            }
+            for (int l = 0; l < nl; l++) {
+                float got = ks[l]->dot(w + r * n, x, n);
+                CHECK_MSG(fabs(got - ref) <= 1e-5 * mag + 1e-30, "%s n=%lld: %g vs %g",
+                          nemo_cpu_level_name(ks[l]->level), (long long)n, got, ref);
+            }
+        }
+        for (int l = 0; l < nl; l++) {
+            float o[4];
+            ks[l]->dot4(w, n, x, n, o);
+            for (int r = 0; r < 4; r++)
+                CHECK_MSG(same_bits(o[r], ks[l]->dot(w + r * n, x, n)), "%s dot4 n=%lld row %d",
+                          nemo_cpu_level_name(ks[l]->level), (long long)n, r);
+        }
+        /* AVX-512 follows the AVX2 order lane for lane (so it can reuse the fused kernels) */
+        const nemo_kernels *a2 = nemo_kernels_for(NEMO_CPU_AVX2),
+                           *a5 = nemo_kernels_for(NEMO_CPU_AVX512);
+        if (a2 && a5) CHECK(same_bits(a2->dot(w, x, n), a5->dot(w, x, n)));
+    }
+    free(w);
+    free(x);
+}
+
+/* The fused decode kernels equal dot over the converted row bit for bit (float types on odd
+ * lengths too, so their reference-decoded tails are covered). */
+static void test_dot_row(void) {
+    const nemo_kernels *ks[NEMO_CPU_LEVELS];
+    int nl = n_levels(ks);
+    enum { MAXN = 3 * 256 + 45 };
+    uint8_t *buf = malloc(4 * MAXN);
+    float *wf = malloc(4 * MAXN), *x = malloc(4 * MAXN);
+    for (int i = 0; i < MAXN; i++) x[i] = frand();
+    for (int di = 0; di < N_DTYPES; di++) {
+        nemo_dtype t = DTYPES[di];
+        int64_t be = nemo_dtype_info(t)->block_elems;
+        int64_t lens[] = {be, 3 * be, be == 1 ? MAXN : 2 * 256, be == 1 ? 33 : 32,
+                          be == 1 ? 63 : 64};
+        for (int li = 0; li < 5; li++) {
+            int64_t n = lens[li];
+            if (n % be) continue;
+            fill_row(t, buf, n, 1);
+            for (int l = 0; l < nl; l++) {
+                if (!ks[l]->dot_row[t]) continue;
+                ks[l]->to_f32[t](buf, wf, n);
+                float want = ks[l]->dot(wf, x, n), got = ks[l]->dot_row[t](buf, x, n);
+                CHECK_MSG(same_bits(got, want), "%s %s n=%lld: fused %a, convert+dot %a",
+                          nemo_cpu_level_name(ks[l]->level), nemo_dtype_name(t), (long long)n, got,
+                          want);
+            }
+        }
+    }
+    free(buf);
+    free(wf);
+    free(x);
+}
+
+/* axpy: fused or not, each value is within one rounding of y + a·x (|err| ≤ 2⁻²³·(|y|+|a·x|)). */
+static void test_axpy(void) {
+    const nemo_kernels *ks[NEMO_CPU_LEVELS];
+    int nl = n_levels(ks);
+    float x[1001], y0[1001], y[1001];
+    for (int si = 0; si < N_SIZES; si++) {
+        int64_t n = SIZES[si] > 1001 ? 1001 : SIZES[si];
+        for (int64_t i = 0; i < n; i++) {
+            x[i] = frand();
+            y0[i] = frand() * 4;
+        }
+        float a = frand();
+        for (int l = 0; l < nl; l++) {
+            memcpy(y, y0, sizeof y);
+            ks[l]->axpy(y, a, x, n);
+            for (int64_t i = 0; i < n; i++) {
+                double ref = (double)y0[i] + (double)a * x[i];
+                CHECK(fabs(y[i] - ref) <= 0x1p-23 * (fabs(y0[i]) + fabs(a * x[i])));
+            }
+            CHECK(n == 1001 || same_bits(y[n], y0[n])); /* nothing past the end */
+        }
+    }
+}
+
+/* The threaded matmul at every level against the double-precision reference (tolerance
+ * 1e-5·Σ|w·x| per output), on 13 rows (a 4-row block tail) and odd widths; then the
+ * invariances: 1 vs 3 threads and one token alone vs in a batch of 5 are bitwise equal. */
+static void test_matmul(void) {
+    const nemo_kernels *ks[NEMO_CPU_LEVELS];
+    int nl = n_levels(ks);
+    enum { ROWS = 13, NTOK = 5 };
+    nemo_pool *p1 = nemo_pool_create(1), *p3 = nemo_pool_create(3);
+    for (int di = 0; di < N_DTYPES; di++) {
+        nemo_dtype t = DTYPES[di];
+        int64_t be = nemo_dtype_info(t)->block_elems;
+        int64_t cols = be == 1 ? 37 : be == 32 ? 7 * 32 : 2 * 256;
+        uint64_t rb = nemo_dtype_bytes(t, (uint64_t)cols);
+        uint8_t *wb = malloc(rb * ROWS);
+        for (int r = 0; r < ROWS; r++) fill_row(t, wb + r * rb, cols, 1);
+        nemo_wmat W = {wb, t, ROWS, cols, rb, t == NEMO_DTYPE_F8_E4M3 ? 0.375f : 1.0f};
+        float *x = malloc(sizeof(float) * NTOK * cols), *wf = malloc(sizeof(float) * cols);
+        for (int64_t i = 0; i < NTOK * cols; i++) x[i] = frand();
+        float *scratch = malloc(sizeof(float) * (size_t)nemo_cpu_matmul_scratch(3, NTOK, cols));
+        float y1[NTOK * ROWS], y3[NTOK * ROWS], ys[ROWS];
+        for (int l = 0; l < nl; l++) {
+            const char *ln = nemo_cpu_level_name(ks[l]->level);
+            CHECK(nemo_kernels_use(ks[l]->level) == 0);
+            nemo_cpu_matmul(p1, y1, x, NTOK, &W, scratch);
+            nemo_cpu_matmul(p3, y3, x, NTOK, &W, scratch);
+            CHECK_MSG(memcmp(y1, y3, sizeof y1) == 0, "%s %s: 1 vs 3 threads", ln,
+                      nemo_dtype_name(t));
+            for (int tk = 0; tk < NTOK; tk++) {
+                nemo_cpu_matmul(p3, ys, x + tk * cols, 1, &W, scratch);
+                CHECK_MSG(memcmp(ys, y1 + tk * ROWS, sizeof ys) == 0, "%s %s: token %d alone", ln,
+                          nemo_dtype_name(t), tk);
+            }
+            for (int r = 0; r < ROWS; r++) {
+                nemo_dequant_row(t, wb + r * rb, wf, cols);
+                for (int tk = 0; tk < NTOK; tk++) {
+                    double ref = 0, mag = 0;
+                    for (int64_t i = 0; i < cols; i++) {
+                        ref += (double)wf[i] * x[tk * cols + i];
+                        mag += fabs((double)wf[i] * x[tk * cols + i]);
+                    }
+                    ref *= W.scale;
+                    mag *= W.scale;
+                    float got = y1[tk * ROWS + r];
+                    CHECK_MSG(fabs(got - ref) <= 1e-5 * mag + 1e-30,
+                              "%s %s row %d tok %d: %g vs %g", ln, nemo_dtype_name(t), r, tk, got,
+                              ref);
+                }
+            }
+        }
+        free(wb);
+        free(x);
+        free(wf);
+        free(scratch);
+    }
+    nemo_kernels_use(NEMO_CPU_SCALAR);
+    nemo_pool_free(p1);
+    nemo_pool_free(p3);
+}
+
+/* q8 activations (NEMO_MATMUL=q8): the quantizer follows ggml's reference; every level's integer
+ * dot is within 1e-5·Σ|w·x| of the scalar reference (lane order differs), which is within
+ * 1e-2·Σ|w·x| of the f32 product (activation rounding: at most half a step of max|x|/127 per
+ * block); the matmul keeps the invariances. */
+static void test_q8(void) {
+    enum { N = 7 * 32, ROWS = 13, NTOK = 5 };
+    float x[NTOK * N], back[N];
+    for (int i = 0; i < NTOK * N; i++) x[i] = frand() * (i % 64 < 32 ? 1.0f : 1e-3f);
+    for (int i = 64; i < 96; i++) x[i] = 0; /* an all-zero block of token 0 */
+    nemo_q8_act q[NTOK * (N / 32)];
+    for (int t = 0; t < NTOK; t++) nemo_q8_quantize(x + t * N, q + t * (N / 32), N);
+    CHECK(q[2].d == 0 && q[2].s == 0);
+    for (int b = 0; b < N / 32; b++) {
+        float d = nemo_f16_to_f32(q[b].d), amax = 0;
+        int sum = 0;
+        for (int j = 0; j < 32; j++) {
+            back[b * 32 + j] = d * q[b].qs[j];
+            sum += q[b].qs[j];
+            amax = fmaxf(amax, fabsf(x[b * 32 + j]));
+        }
+        /* half a step of the true scale, plus the fp16 rounding of the stored one (tiny blocks
+         * get subnormal fp16 scales, as in ggml) */
+        float dt = amax / 127, tol = 0.5f * dt + 127 * fabsf(d - dt) + 1e-9f;
+        for (int j = 0; j < 32; j++) CHECK(fabsf(back[b * 32 + j] - x[b * 32 + j]) <= tol);
+        CHECK(fabsf(nemo_f16_to_f32(q[b].s) - dt * sum) <= 1e-3f * fabsf(dt * sum) + 6e-8f);
+    }
+    const nemo_kernels *ks[NEMO_CPU_LEVELS];
+    int nl = n_levels(ks);
+    static const nemo_dtype QT[] = {NEMO_DTYPE_Q8_0, NEMO_DTYPE_Q4_0, NEMO_DTYPE_Q4_1};
+    nemo_pool *p1 = nemo_pool_create(1), *p3 = nemo_pool_create(3);
+    float *scratch = malloc(sizeof(float) * (size_t)nemo_cpu_matmul_scratch(3, NTOK, N));
+    for (int qi = 0; qi < 3; qi++) {
+        nemo_dtype t = QT[qi];
+        uint64_t rb = nemo_dtype_bytes(t, N);
+        uint8_t *wb = malloc(rb * ROWS);
+        float wf[N];
+        for (int r = 0; r < ROWS; r++) fill_row(t, wb + r * rb, N, 1);
+        for (int r = 0; r < ROWS; r++) {
+            nemo_dequant_row(t, wb + r * rb, wf, N);
+            for (int tk = 0; tk < NTOK; tk++) {
+                double exact = 0, mag = 0;
+                for (int i = 0; i < N; i++) {
+                    exact += (double)wf[i] * x[tk * N + i];
+                    mag += fabs((double)wf[i] * x[tk * N + i]);
+                }
+                float ref = nemo_q8_dot_ref(t, wb + r * rb, q + tk * (N / 32), N);
+                CHECK_MSG(fabs(ref - exact) <= 1e-2 * mag, "%s: q8 %g vs f32 %g",
+                          nemo_dtype_name(t), ref, exact);
+                for (int l = 0; l < nl; l++) {
+                    float got = ks[l]->q8_dot[t](wb + r * rb, q + tk * (N / 32), N);
+                    CHECK_MSG(fabs(got - ref) <= 1e-5 * mag + 1e-30, "%s %s: %g vs ref %g",
+                              nemo_cpu_level_name(ks[l]->level), nemo_dtype_name(t), got, ref);
+                }
+            }
+        }
+        nemo_wmat W = {wb, t, ROWS, N, rb, 1.0f};
+        nemo_kernels_set_q8(1);
+        for (int l = 0; l < nl; l++) {
+            float y1[NTOK * ROWS], y3[NTOK * ROWS], ys[ROWS];
+            CHECK(nemo_kernels_use(ks[l]->level) == 0);
+            nemo_cpu_matmul(p1, y1, x, NTOK, &W, scratch);
+            nemo_cpu_matmul(p3, y3, x, NTOK, &W, scratch);
+            CHECK(memcmp(y1, y3, sizeof y1) == 0);
+            for (int tk = 0; tk < NTOK; tk++) {
+                nemo_cpu_matmul(p1, ys, x + tk * N, 1, &W, scratch);
+                CHECK(memcmp(ys, y1 + tk * ROWS, sizeof ys) == 0);
+                for (int r = 0; r < ROWS; r++)
+                    CHECK(same_bits(y1[tk * ROWS + r],
+                                    ks[l]->q8_dot[t](wb + r * rb, q + tk * (N / 32), N)));
+            }
+        }
+        nemo_kernels_set_q8(0);
+        nemo_kernels_use(NEMO_CPU_SCALAR);
+        free(wb);
+    }
+    free(scratch);
+    nemo_pool_free(p1);
+    nemo_pool_free(p3);
+}
+
+int main(void) {
+    setenv("NEMO_CPU", "scalar", 1); /* read once, at the first dispatch query */
+    RUN(test_dispatch);
+    RUN(test_to_f32_bitwise);
+    RUN(test_dot);
+    RUN(test_dot_row);
+    RUN(test_axpy);
+    RUN(test_matmul);
+    RUN(test_q8);
+    return test_finish();
+}
