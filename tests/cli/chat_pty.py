@@ -56,9 +56,12 @@ def main():
         print("partial answer not kept in the conversation:", line); return 1
     if os.environ.get("CHAT_PTY_VERBOSE"):
         print(text)
-    # Ctrl-C (or, with CHAT_PTY_EOF=1, Ctrl-D) at the empty prompt exits
+    # Ctrl-C (or, with CHAT_PTY_EOF=1, Ctrl-D) at the empty prompt exits. Pause first: a ^D
+    # typed before libedit has switched the terminal out of canonical mode is read as a NUL
+    # byte, not as end of input (a terminal matter, not nemo's).
+    time.sleep(0.5)
     os.write(fd, b"\x04" if os.environ.get("CHAT_PTY_EOF") else b"\x03")
-    read_until(fd, lambda b: False, 2)
+    tail, _ = read_until(fd, lambda b: False, 2)
     for _ in range(600):  # ASan's leak check at exit can take a while on a busy machine
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
@@ -66,7 +69,7 @@ def main():
         time.sleep(0.1)
     else:
         os.kill(pid, 9)
-        print("still running after the exit key at the prompt"); return 1
+        print("still running after the exit key at the prompt:", out[-300:], tail); return 1
     if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
         print("exit status", status); return 1
     return 0
