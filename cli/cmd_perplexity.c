@@ -40,11 +40,11 @@ static int parse(int argc, char **argv, ppl_args *a) {
     a->bos = -1;
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        long *num = !strcmp(s, "--ctx")                          ? &a->ctx
-                    : !strcmp(s, "--chunks")                     ? &a->chunks
-                    : !strcmp(s, "--batch")                      ? &a->batch
+        long *num = !strcmp(s, "--ctx")                           ? &a->ctx
+                    : !strcmp(s, "--chunks")                      ? &a->chunks
+                    : !strcmp(s, "--batch")                       ? &a->batch
                     : !strcmp(s, "-t") || !strcmp(s, "--threads") ? &a->threads
-                                                                 : NULL;
+                                                                  : NULL;
         if (num) {
             if (cli_int("perplexity", s, v, num == &a->chunks ? 0 : 1, 1 << 24, num)) return -1;
             i++;
@@ -54,9 +54,12 @@ static int parse(int argc, char **argv, ppl_args *a) {
             a->tokenizer = argv[++i];
         } else if (!strcmp(s, "--bos") && v) {
             i++;
-            if (!strcmp(v, "auto")) a->bos = -1;
-            else if (!strcmp(v, "yes")) a->bos = 1;
-            else if (!strcmp(v, "no")) a->bos = 0;
+            if (!strcmp(v, "auto"))
+                a->bos = -1;
+            else if (!strcmp(v, "yes"))
+                a->bos = 1;
+            else if (!strcmp(v, "no"))
+                a->bos = 0;
             else {
                 fprintf(stderr, "nemo perplexity: --bos expects auto, yes or no, got '%s'\n", v);
                 return -1;
@@ -198,8 +201,8 @@ int cmd_perplexity(int argc, char **argv) {
         rc = tokenize(&a, add_bos, &ids, &n);
     }
     if (!rc) {
-        nemo_ppl_params p = {(int)a.ctx, (int)a.chunks, (int)a.batch, (int)a.threads, add_bos,
-                             on_chunk, NULL};
+        nemo_ppl_params p = {(int)a.ctx, (int)a.chunks, (int)a.batch, (int)a.threads,
+                             add_bos,    on_chunk,      NULL};
         fprintf(stderr, "nemo perplexity: %zu tokens, context %ld, BOS %s\n", n, a.ctx,
                 add_bos ? "yes" : "no");
         nemo_ppl_result r;

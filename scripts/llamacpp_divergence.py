@@ -113,7 +113,8 @@ class Model:
     def vec(self, name):
         return np.asarray(self.t[name].data, dtype=np.float64)
 
-    def logits(self, ids, mode):
+    def logits(self, ids, mode, rows=None):
+        """Logits of the last position, or of the positions in rows (list) as [len(rows), V]."""
         emb = self.W("token_embd.weight")
         x = emb.w[ids]
         T, hd, H, Hkv = len(ids), self.hd, self.H, self.Hkv
@@ -135,9 +136,10 @@ class Model:
             h = rmsnorm(x, self.vec(p + "ffn_norm.weight"), self.eps)
             g, u = self.W(p + "ffn_gate.weight")(h, mode), self.W(p + "ffn_up.weight")(h, mode)
             x = x + self.W(p + "ffn_down.weight")(g / (1 + np.exp(-g)) * u, mode)
-        h = rmsnorm(x[-1:], self.vec("output_norm.weight"), self.eps)
+        h = rmsnorm(x[rows if rows is not None else [-1]], self.vec("output_norm.weight"), self.eps)
         out = self.W("output.weight" if "output.weight" in self.t else "token_embd.weight")
-        return out(h, mode)[0]
+        y = out(h, mode)
+        return y if rows is not None else y[0]
 
 
 def main():

@@ -22,7 +22,8 @@
 /* Does a GGUF string key equal s? */
 static int gguf_str_is(const nemo_gguf *g, const char *key, const char *s) {
     const nemo_gguf_kv *kv = nemo_gguf_find(g, key);
-    return kv && kv->type == NEMO_GGUF_STRING && kv->len == strlen(s) && !memcmp(kv->val, s, kv->len);
+    return kv && kv->type == NEMO_GGUF_STRING && kv->len == strlen(s) &&
+           !memcmp(kv->val, s, kv->len);
 }
 
 int nemo_model_add_bos(const nemo_model *m) {
@@ -66,7 +67,8 @@ static void free_bufs(batch_bufs *b) {
 
 nemo_status nemo_perplexity(const nemo_model *m, const int32_t *ids, size_t n_ids,
                             const nemo_ppl_params *p, nemo_ppl_result *out, nemo_error *err) {
-    if (!m || !out || (!ids && n_ids)) return nemo_fail(err, NEMO_ERR_ARG, "perplexity: NULL argument");
+    if (!m || !out || (!ids && n_ids))
+        return nemo_fail(err, NEMO_ERR_ARG, "perplexity: NULL argument");
     memset(out, 0, sizeof *out);
     nemo_ppl_params d = {0};
     if (p) d = *p;
@@ -84,7 +86,8 @@ nemo_status nemo_perplexity(const nemo_model *m, const int32_t *ids, size_t n_id
                          n_batch, n_ctx);
     int add_bos = d.add_bos < 0 ? nemo_model_add_bos(m) : d.add_bos != 0;
     if (add_bos && c->bos_id < 0)
-        return nemo_fail(err, NEMO_ERR_ARG, "perplexity: BOS requested but the model has no BOS id");
+        return nemo_fail(err, NEMO_ERR_ARG,
+                         "perplexity: BOS requested but the model has no BOS id");
     if (n_ids < 2 * (size_t)n_ctx)
         return nemo_fail(err, NEMO_ERR_ARG,
                          "perplexity: %zu tokens; at least %d (2 × the context of %d) are needed",
@@ -101,14 +104,14 @@ nemo_status nemo_perplexity(const nemo_model *m, const int32_t *ids, size_t n_id
     int n_pieces = (n_ctx + piece - 1) / piece;
     int first = n_ctx / 2;
 
-    nemo_session_params sp = {.n_ctx = n_ctx, .n_seq = n_seq, .n_batch = piece * n_seq,
-                              .n_threads = d.n_threads};
+    nemo_session_params sp = {
+        .n_ctx = n_ctx, .n_seq = n_seq, .n_batch = piece * n_seq, .n_threads = d.n_threads};
     nemo_session *s = NULL;
     nemo_status st = nemo_session_create(m, &sp, &s, err);
     if (st) return st;
     size_t cap = (size_t)piece * (size_t)n_seq;
-    batch_bufs b = {malloc(cap * sizeof *b.tok), malloc(cap * sizeof *b.pos),
-                    malloc(cap * sizeof *b.seq), malloc(cap * sizeof *b.want),
+    batch_bufs b = {malloc(cap * sizeof *b.tok),           malloc(cap * sizeof *b.pos),
+                    malloc(cap * sizeof *b.seq),           malloc(cap * sizeof *b.want),
                     calloc((size_t)n_seq, sizeof(double)), calloc((size_t)n_seq, sizeof(double))};
     if (!b.tok || !b.pos || !b.seq || !b.want || !b.nll || !b.nll2) {
         free_bufs(&b);
