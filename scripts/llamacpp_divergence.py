@@ -14,7 +14,11 @@ Each mode's last-position logits are compared with nemo's (`nemo logits`) and ll
 (the golden). If `exact` matches nemo and `ggml` matches llama.cpp, the difference between the
 two engines is ggml's activation quantization, not a bug on either side.
 
-Usage: python scripts/llamacpp_divergence.py [--nemo build/release/nemo] [--cases 0,1]
+With --forced it instead feeds llama.cpp's own greedy continuation to nemo (teacher forcing,
+so one flip does not derail the rest) and counts at how many of the steps nemo's argmax is
+llama.cpp's, printing llama.cpp's top-2 gap wherever they differ.
+
+Usage: python scripts/llamacpp_divergence.py [--nemo build/release/nemo] [--cases 0,1] [--forced]
 """
 import argparse
 import json
@@ -142,15 +146,39 @@ class Model:
         return y if rows is not None else y[0]
 
 
+def forced(nemo, path, g, sel):
+    tmp = "/tmp/llamacpp_divergence_logits.bin"
+    agree = total = 0
+    for i in sel:
+        c = g["cases"][i]
+        for k, st in enumerate(c["steps"]):
+            ids = c["ids"] + c["greedy"][:k]
+            subprocess.run([nemo, "logits", path, "--ids", ",".join(map(str, ids)), "--out", tmp], check=True)
+            ours = int(np.fromfile(tmp, dtype=np.float32).argmax())
+            total += 1
+            if ours == st["ids"][0]:
+                agree += 1
+            else:
+                lg = dict(zip(st["ids"], st["logits"]))
+                print(f"case {i} step {k}: nemo {ours}, llama.cpp {st['ids'][0]}; llama.cpp's gap "
+                      f"top1-top2 {st['logits'][0] - st['logits'][1]:.4f}, top1-nemo's "
+                      f"{st['logits'][0] - lg.get(ours, float('nan')):.4f}")
+    print(f"teacher-forced: nemo's argmax is llama.cpp's at {agree} of {total} steps")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--nemo", default=os.path.join(ROOT, "build/release/nemo"))
     ap.add_argument("--golden", default=os.path.join(ROOT, "tests/golden/smollm2/llamacpp_q4_1_kvf32.json"))
     ap.add_argument("--cases", default="")
+    ap.add_argument("--forced", action="store_true")
     a = ap.parse_args()
     g = json.load(open(a.golden))
     path = subprocess.check_output([sys.executable, os.path.join(ROOT, "scripts/fixture.py"), g["model"]],
                                    text=True).strip()
+    sel = [int(i) for i in a.cases.split(",")] if a.cases else range(len(g["cases"]))
+    if a.forced:
+        return forced(a.nemo, path, g, sel)
     model = Model(path)
     sel = [int(i) for i in a.cases.split(",")] if a.cases else range(len(g["cases"]))
     print("max |Δlogit| over llama.cpp's top-16 of the last prompt position (logits ~25-35):")
