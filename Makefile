@@ -22,12 +22,15 @@ else
   OPT_CFLAGS := -O2 -g
 endif
 CFLAGS_ALL = $(BASE_CFLAGS) $(OPT_CFLAGS) $(CFLAGS)
-LDLIBS_ALL := -ljansson -ledit -lm -pthread
+LDLIBS_ALL := -ljansson -ledit -lmicrohttpd -lm -pthread
 
 LIB_SRCS := $(sort $(shell find src -name '*.c' -not -path 'src/backend/cuda/*'))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_SRCS := $(sort $(wildcard cli/*.c))
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
+# `nemo serve` (server/) links into the same binary; its chat page is embedded as a C array.
+SERVER_SRCS := $(sort $(wildcard server/*.c))
+SERVER_OBJS := $(SERVER_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/server/web_index.o
 TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_SUPPORT_SRCS := $(filter-out $(TEST_SRCS),$(wildcard tests/unit/*.c))
@@ -40,8 +43,19 @@ $(BUILD)/libnemo.a: $(LIB_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/nemo: $(CLI_OBJS) $(BUILD)/libnemo.a
-	$(CC) $(OPT_LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libnemo.a $(LDLIBS_ALL)
+$(BUILD)/nemo: $(CLI_OBJS) $(SERVER_OBJS) $(BUILD)/libnemo.a
+	$(CC) $(OPT_LDFLAGS) -o $@ $(CLI_OBJS) $(SERVER_OBJS) $(BUILD)/libnemo.a $(LDLIBS_ALL)
+
+$(BUILD)/server/web_index.c: server/web/index.html
+	@mkdir -p $(@D)
+	{ echo '/* generated from server/web/index.html by the Makefile; do not edit */'; \
+	  echo 'const unsigned char nemo_web_index_html[] = {'; \
+	  od -An -v -tx1 $< | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	  echo '};'; \
+	  echo 'const unsigned int nemo_web_index_html_len = sizeof nemo_web_index_html;'; } > $@
+
+$(BUILD)/server/web_index.o: $(BUILD)/server/web_index.c
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -79,4 +93,4 @@ format-check:
 clean:
 	rm -rf build
 
--include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(TEST_BINS:$(BUILD)/tests/%=$(BUILD)/tests/unit/%.d)
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(SERVER_OBJS:.o=.d) $(TEST_BINS:$(BUILD)/tests/%=$(BUILD)/tests/unit/%.d)

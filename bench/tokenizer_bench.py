@@ -5,8 +5,8 @@ language, single thread.
 tiktoken runs exactly as mistral-common runs it: the tiktoken.Encoding that Tekkenizer builds
 from tekken_240718.json (same ranks, same pattern, no special tokens), called with
 encode_ordinary on one string per language. nemo.c's nemo_tokenizer_encode is called through
-ctypes on the same UTF-8 bytes, from a shared library the script compiles from src/core and
-src/tokenizer with the release flags (-O2) plus -fPIC. The two are timed alternately in the
+ctypes on the same UTF-8 bytes, from a shared library the script compiles from the library
+sources with the release flags (-O2) plus -fPIC. The two are timed alternately in the
 same process, rep after rep, and the best of --reps counts for each: on a shared, loaded
 machine this keeps both exposed to the same noise. The ids are compared too.
 
@@ -72,8 +72,9 @@ def build_lib():
     out = os.path.join(ROOT, "build", "bench")
     os.makedirs(out, exist_ok=True)
     lib = os.path.join(out, "libnemo_tok.so")
-    srcs = sorted(glob.glob(os.path.join(ROOT, "src", "core", "*.c")) +
-                  glob.glob(os.path.join(ROOT, "src", "tokenizer", "*.c")))
+    # the whole library: the tokenizer front also opens GGUF vocabularies (src/checkpoint)
+    srcs = sorted(p for p in glob.glob(os.path.join(ROOT, "src", "**", "*.c"), recursive=True)
+                  if "/cuda/" not in p)
     subprocess.run(["cc", "-std=c11", "-D_DEFAULT_SOURCE", "-D_FILE_OFFSET_BITS=64", "-O2",
                     "-fPIC", "-shared", "-pthread", "-I" + os.path.join(ROOT, "include"),
                     "-I" + os.path.join(ROOT, "src"), "-o", lib] + srcs + ["-ljansson", "-lm"],

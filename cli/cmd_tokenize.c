@@ -139,8 +139,9 @@ int cmd_tokenize(int argc, char **argv) {
                     "Reads UTF-8 text on stdin and prints its token ids, separated by spaces, on "
                     "one line.\nThe text is ordinary text: \"[INST]\" is not the control token. "
                     "Invalid UTF-8 bytes\nare encoded as U+FFFD (what mistral-common sees after "
-                    "errors=\"replace\").\n\n"
-                    "  --tokenizer P  a tekken.json, a tokenizer.model* file, or a model folder\n"
+                    "errors=\"replace\");\na .gguf vocabulary encodes as llama.cpp does.\n\n"
+                    "  --tokenizer P  a tekken.json, a tokenizer.model* file, a .gguf (its "
+                    "vocabulary),\n                 or a model folder\n"
                     "                 (tekken.json preferred, else tokenizer.model.v3/.v2/.v1/"
                     "tokenizer.model)\n"
                     "  --bos, --eos   add the BOS / EOS id\n"
@@ -203,7 +204,8 @@ int cmd_detokenize(int argc, char **argv) {
                     "Reads token ids (separated by spaces, commas or newlines) on stdin and "
                     "writes the text\nthey decode to, without a trailing newline. Byte sequences "
                     "that are not valid UTF-8\nbecome U+FFFD, as in mistral-common.\n\n"
-                    "  --tokenizer P  a tekken.json, a tokenizer.model* file, or a model folder\n"
+                    "  --tokenizer P  a tekken.json, a tokenizer.model* file, a .gguf, or a model "
+                    "folder\n"
                     "  --special      special/control ids: skip them (default), keep their "
                     "names\n                 (e.g. \"[INST]\"), or fail\n");
             return help ? 0 : 2;

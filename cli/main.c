@@ -24,6 +24,7 @@ static const cli_command COMMANDS[] = {
     {"tokenize", cmd_tokenize, "UTF-8 text on stdin -> token ids (Tekken or SentencePiece)"},
     {"detokenize", cmd_detokenize, "token ids on stdin -> UTF-8 text"},
     {"encode-chat", cmd_encode_chat, "OpenAI-style chat request on stdin -> prompt token ids"},
+    {"serve", cmd_serve, "OpenAI-compatible HTTP server with continuous batching and a chat page"},
     {"version", cmd_version, "print the version"},
 };
 

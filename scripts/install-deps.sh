@@ -2,7 +2,7 @@
 # Installs the Debian packages nemo.c needs (README lists why each one). With --check, only
 # reports what is missing and fails, so `make test` never installs behind your back.
 set -euo pipefail
-PKGS=(build-essential libjansson-dev libedit-dev python3 python3-pip python3-venv clang-format valgrind clang-14 libclang-rt-14-dev)
+PKGS=(build-essential libjansson-dev libedit-dev libmicrohttpd-dev python3 python3-pip python3-venv clang-format valgrind clang-14 libclang-rt-14-dev)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

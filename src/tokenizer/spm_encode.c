@@ -4,7 +4,8 @@
  * Exactness notes (each mirrors a sentencepiece behaviour checked against the goldens):
  * - The identity normalizer copies the text, turning each ' ' (only U+0020) into '▁' and
  *   prepending one '▁' (add_dummy_prefix) unless the text is empty. Invalid UTF-8 becomes
- *   U+FFFD, one per bad byte.
+ *   U+FFFD, one per bad byte (GGUF vocabularies, raw_utf8: the byte stays, and symbols are cut
+ *   by lead-byte length as llama.cpp cuts them, so it ends as <0xXX> byte pieces).
  * - USER_DEFINED pieces are matched longest-first from the text and never merged further;
  *   CONTROL pieces ("[INST]", "<s>") are never matched from text.
  * - Merges pick the adjacent pair whose concatenation is a piece with the highest score, ties
@@ -19,10 +20,11 @@
 
 /* ---------------------------------------------------------------- normalizer */
 
-/* Longest USER_DEFINED piece that prefixes p[0..n), or 0. */
+/* Longest USER_DEFINED piece that prefixes p[0..n), or 0. In raw_utf8 (llama.cpp) mode the
+ * pieces were cut out of the text before normalizing (encode_llama), so none is matched here. */
 static size_t user_match(const nemo_spm *s, const char *p, size_t n) {
     uint8_t c = (uint8_t)p[0];
-    if (!s->n_user || !(s->user_first[c >> 3] & (1u << (c & 7)))) return 0;
+    if (s->raw_utf8 || !s->n_user || !(s->user_first[c >> 3] & (1u << (c & 7)))) return 0;
     size_t best = 0;
     for (int32_t i = 0; i < s->n_user; i++) {
         int32_t id = s->user_ids[i];
@@ -73,6 +75,7 @@ static void norm_prefix(const nemo_spm *s, const char *in, size_t n, const char 
         return;
     }
     l = utf8_len((const uint8_t *)in, n);
+    if (!l && s->raw_utf8) l = 1; /* llama.cpp: the byte itself (ends up as a byte piece) */
     if (l) {
         *out = in;
         *out_len = *consumed = l;
@@ -85,7 +88,7 @@ static void norm_prefix(const nemo_spm *s, const char *in, size_t n, const char 
 
 /* Writes the normalized text of in[0..n) to out (room for 3 * n + 3 bytes); returns its
  * length. */
-static size_t normalize(const nemo_spm *s, const char *in, size_t n, char *out) {
+static size_t normalize(const nemo_spm *s, const char *in, size_t n, char *out, int prefix) {
     size_t o = 0;
     const char *p;
     size_t pl, used;
@@ -98,7 +101,7 @@ static size_t normalize(const nemo_spm *s, const char *in, size_t n, char *out) 
         }
     }
     if (!n) return 0;
-    if (s->add_dummy_prefix) {
+    if (prefix) {
         if (s->escape_ws)
             memcpy(out + o, SPACE_SYMBOL, 3), o += 3;
         else
@@ -197,7 +200,9 @@ static int maybe_add(bpe *b, int32_t l, int32_t r) {
     uint32_t size = b->syms[l].len + b->syms[r].len;
     if (size > s->max_piece_len) return 0;
     int32_t id = nemo_spm_lookup(s, b->text + b->syms[l].start, size);
-    if (id < 0 || (s->type[id] != NEMO_SPM_NORMAL && s->type[id] != NEMO_SPM_USER_DEFINED))
+    /* sentencepiece merges into normal and user-defined pieces only; llama.cpp into any token */
+    if (id < 0 ||
+        (!s->raw_utf8 && s->type[id] != NEMO_SPM_NORMAL && s->type[id] != NEMO_SPM_USER_DEFINED))
         return 0;
     return heap_push(b, (pair){s->score[id], l, r, size});
 }
@@ -248,6 +253,10 @@ static int bpe_encode(const nemo_spm *s, const char *t, size_t n, emit *e) {
         const char *w = t + b.syms[i].start;
         uint32_t wl = b.syms[i].len;
         int32_t id = nemo_spm_lookup(s, w, wl);
+        if (id >= 0 && s->raw_utf8) { /* llama.cpp keeps any token it finds */
+            put(e, id);
+            continue;
+        }
         if (id < 0) id = s->unk_id;
         if (s->type[id] == NEMO_SPM_UNKNOWN && s->byte_fallback) {
             for (uint32_t k = 0; k < wl; k++) put(e, s->byte_id[(uint8_t)w[k]]);
@@ -257,6 +266,73 @@ static int bpe_encode(const nemo_spm *s, const char *t, size_t n, emit *e) {
     }
     free(b.syms);
     free(b.heap);
+    return rc;
+}
+
+/* llama.cpp's llama_tokenize for a "llama" vocabulary (parse_special=false): USER_DEFINED
+ * pieces are cut out of the text first (each in turn, longest first, every occurrence), and each
+ * remaining fragment is normalized and merged on its own, with the dummy prefix when it is the
+ * first fragment or follows a cut-out piece. norm has room for 3 * len + 3 bytes. */
+static int encode_llama(const nemo_spm *s, const char *text, size_t len, char *norm, emit *e) {
+    typedef struct frag {
+        size_t off, len;
+        int32_t id; /* -1: text */
+    } frag;
+    size_t k = 1, cap = 8;
+    frag *f = malloc(cap * sizeof *f);
+    if (!f) return -1;
+    f[0] = (frag){0, len, -1};
+    /* user_ids are in id order; llama.cpp takes them longest first */
+    for (uint32_t want = s->max_piece_len; want > 0 && s->n_user; want--) {
+        for (int32_t u = 0; u < s->n_user; u++) {
+            int32_t id = s->user_ids[u];
+            size_t pl = s->len[id];
+            if (pl != want) continue;
+            const char *pc = nemo_spm_str(s, id);
+            for (size_t i = 0; i < k; i++) {
+                if (f[i].id >= 0 || f[i].len < pl) continue;
+                const char *base = text + f[i].off, *hit = NULL;
+                for (size_t j = 0; j + pl <= f[i].len; j++)
+                    if (base[j] == pc[0] && !memcmp(base + j, pc, pl)) {
+                        hit = base + j;
+                        break;
+                    }
+                if (!hit) continue;
+                size_t at = (size_t)(hit - text), end = f[i].off + f[i].len;
+                frag left = {f[i].off, at - f[i].off, -1}, right = {at + pl, end - at - pl, -1};
+                size_t add = (left.len > 0) + (right.len > 0);
+                if (k + add > cap) {
+                    cap = 2 * (k + add);
+                    frag *nf = realloc(f, cap * sizeof *f);
+                    if (!nf) {
+                        free(f);
+                        return -1;
+                    }
+                    f = nf;
+                }
+                memmove(f + i + 1 + add, f + i + 1, (k - i - 1) * sizeof *f);
+                k += add;
+                size_t w = i;
+                if (left.len) f[w++] = left;
+                f[w++] = (frag){at, pl, id};
+                if (right.len) f[w] = right;
+                i = w - 1; /* the loop's i++ lands on right */
+            }
+        }
+    }
+    int rc = 0, prev_special = 1;
+    for (size_t i = 0; i < k && !rc; i++) {
+        if (f[i].id >= 0) {
+            put(e, f[i].id);
+            prev_special = 1;
+            continue;
+        }
+        size_t n =
+            normalize(s, text + f[i].off, f[i].len, norm, s->add_dummy_prefix && prev_special);
+        rc = bpe_encode(s, norm, n, e);
+        prev_special = 0;
+    }
+    free(f);
     return rc;
 }
 
@@ -276,8 +352,13 @@ nemo_status nemo_spm_encode(const nemo_spm *s, const char *text, size_t len, int
     if (len) {
         char *norm = malloc(3 * len + 3);
         if (!norm) return nemo_fail(err, NEMO_ERR_NOMEM, "out of memory encoding %zu bytes", len);
-        size_t n = normalize(s, text, len, norm);
-        int rc = bpe_encode(s, norm, n, &e);
+        int rc;
+        if (s->raw_utf8) {
+            rc = encode_llama(s, text, len, norm, &e);
+        } else {
+            size_t n = normalize(s, text, len, norm, s->add_dummy_prefix);
+            rc = bpe_encode(s, norm, n, &e);
+        }
         free(norm);
         if (rc) return nemo_fail(err, NEMO_ERR_NOMEM, "out of memory encoding %zu bytes", len);
     }

@@ -36,6 +36,19 @@ if printf 'x' | "$BIN" tokenize --tokenizer "$tmp/none.json" 2>"$tmp/err"; then
     fail "missing file accepted"
 fi
 grep -q "none.json" "$tmp/err" || fail "error does not name the file: $(cat "$tmp/err")"
+# a GGUF vocabulary (SmolLM2: gpt2 BPE, pre smollm): llama.cpp's ids, lossless round trip,
+# ChatML prompt; an unknown pre-tokenizer is a clear error
+SMOL=${NEMO_SMOLLM2:-$(python3 scripts/fixture.py SmolLM2-135M-Instruct.Q4_1.gguf)}
+got=$(printf "Hello world! It's 2024" | "$BIN" tokenize --tokenizer "$SMOL")
+[ "$got" = "19556 905 17 657 506 216 34 32 34 36" ] || fail "SmolLM2 GGUF ids: got '$got'"
+got=$(printf 'caf\xc3\xa9 \xf0\x9f\x98\x80 a  b' | "$BIN" tokenize --tokenizer "$SMOL" |
+    "$BIN" detokenize --tokenizer "$SMOL")
+[ "$got" = "café 😀 a  b" ] || fail "SmolLM2 GGUF round trip: got '$got'"
+got=$(echo '{"messages": [{"role": "user", "content": "Hi"}]}' |
+    "$BIN" encode-chat --tokenizer "$SMOL" --text)
+[ "$got" = "$(printf '<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant')" ] ||
+    fail "SmolLM2 ChatML prompt: got '$got'"
+
 "$BIN" tokenize --help | grep -q -- "--bos" || fail "tokenize --help"
 "$BIN" detokenize --help | grep -q -- "--special" || fail "detokenize --help"
 echo "tokenizer_cli: ok"

@@ -1,19 +1,16 @@
 /* fuzz_gguf.c — libFuzzer target for the GGUF reader (nemo_gguf_open_bytes). Accepted inputs
  * are then read the way a model loader would: every metadata value through its getter, every
  * string-array element, and the first row of every tensor decoded, so an accepted file whose
- * ranges were not really checked shows up as an ASan report.
+ * ranges were not really checked shows up as an ASan report. The embedded vocabulary is loaded
+ * too (tokenizer.ggml.*: gpt2 BPE or llama SentencePiece) and, when it loads, a fixed text and
+ * the input's first bytes are encoded, decoded and streamed back.
  *
- * Build and run (from the repository root; seed with the committed small file):
- *   clang -g -O1 -std=c11 -D_DEFAULT_SOURCE -Iinclude -Isrc \
- *     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
- *     tests/fuzz/fuzz_gguf.c src/checkpoint/gguf.c src/checkpoint/gguf_kv.c \
- *     src/checkpoint/tensor_dir.c src/backend/cpu/dequant.c src/backend/cpu/quant.c \
- *     src/core/error.c src/core/dtype.c src/core/file.c -lm -o build/fuzz_gguf
- *   mkdir -p build/corpus_gguf && cp tests/golden/gguf/small.gguf build/corpus_gguf/
- *   build/fuzz_gguf -max_total_time=60 -max_len=65536 build/corpus_gguf
+ * Build and run: scripts/fuzz.sh 60 fuzz_gguf (seeds: tests/fuzz/seeds/fuzz_gguf, including
+ * small vocabularies written by scripts/gguf_vocab_make.py's tiny mode).
  */
 #include "backend/cpu/dequant.h"
 #include "checkpoint/gguf.h"
+#include "tokenizer/tokenizer_impl.h"
 
 #include <stdlib.h>
 
@@ -48,6 +45,37 @@ static void touch_kv(const nemo_gguf *g, const nemo_gguf_kv *kv) {
         sink += nemo_gguf_arr_float(&a, a.count - 1) > 0;
 }
 
+/* Loads the vocabulary and pushes text through it. */
+static void touch_vocab(const nemo_gguf *g, const uint8_t *data, size_t size) {
+    nemo_error err;
+    nemo_tokenizer *t = calloc(1, sizeof *t);
+    if (!t) return;
+    t->kind = NEMO_TOKENIZER_GGUF;
+    if (nemo_gguf_vocab_load(g, t, &err) == NEMO_OK) {
+        static const char fixed[] = "Hello, w\xc3\xb6rld 123 <|im_end|> [INST] \xff\n\n  x";
+        int32_t ids[1024];
+        char out[8192];
+        size_t n, m;
+        for (int pass = 0; pass < 2; pass++) {
+            const char *s = pass ? (const char *)data : fixed;
+            size_t len = pass ? (size < 256 ? size : 256) : sizeof fixed - 1;
+            if (nemo_tokenizer_encode(t, s, len, 1, 0, ids, 1024, &n, &err) != NEMO_OK) continue;
+            if (nemo_tokenizer_decode(t, ids, n, NEMO_SPECIAL_KEEP, out, sizeof out, &m, &err) ==
+                NEMO_OK)
+                sink += m;
+            nemo_detok *d;
+            if (nemo_detok_create(t, NEMO_SPECIAL_SKIP, &d, &err) == NEMO_OK) {
+                for (size_t k = 0; k < n; k++)
+                    if (nemo_detok_push(d, ids[k], out, sizeof out, &m, &err) == NEMO_OK) sink += m;
+                nemo_detok_free(d);
+            }
+        }
+        const char *tpl = nemo_tokenizer_chat_template(t);
+        if (tpl) sink += strlen(tpl);
+    }
+    nemo_tokenizer_free(t);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     nemo_gguf *g = NULL;
     nemo_error err;
@@ -60,6 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         int64_t n = e->ndim ? (int64_t)e->shape[e->ndim - 1] : 1;
         if (e->n_elems && n > 0 && n <= 4096) nemo_dequant_row(e->dtype, e->data, row, n);
     }
+    touch_vocab(g, data, size);
     nemo_gguf_free(g);
     return 0;
 }
