@@ -118,8 +118,9 @@ static char *slurp(const char *path, size_t *len) {
     return buf;
 }
 
-/* Tokenizes the text file with the model's tokenizer (or --tokenizer). */
-static int tokenize(const ppl_args *a, int add_bos, int32_t **ids, size_t *n) {
+/* Tokenizes the text file with the model's tokenizer (or --tokenizer). *add_bos < 0 (auto)
+ * becomes the vocabulary's own rule (nemo_tokenizer_add_bos). */
+static int tokenize(const ppl_args *a, int *add_bos, int32_t **ids, size_t *n) {
     size_t len;
     char *text = slurp(a->file, &len);
     if (!text) return 1;
@@ -143,15 +144,16 @@ static int tokenize(const ppl_args *a, int add_bos, int32_t **ids, size_t *n) {
     if (nemo_tokenizer_open(tp, &t, &err)) {
         rc = cli_report("perplexity", &err);
     } else {
+        if (*add_bos < 0) *add_bos = nemo_tokenizer_add_bos(t);
         size_t cap = len / 2 + 16;
         *ids = malloc(cap * sizeof **ids);
-        nemo_status st = *ids ? nemo_tokenizer_encode(t, text, len, add_bos, 0, *ids, cap, n, &err)
+        nemo_status st = *ids ? nemo_tokenizer_encode(t, text, len, *add_bos, 0, *ids, cap, n, &err)
                               : NEMO_ERR_NOMEM;
         if (st == NEMO_ERR_FULL) {
             free(*ids);
             cap = *n;
             *ids = malloc(cap * sizeof **ids);
-            st = *ids ? nemo_tokenizer_encode(t, text, len, add_bos, 0, *ids, cap, n, &err)
+            st = *ids ? nemo_tokenizer_encode(t, text, len, *add_bos, 0, *ids, cap, n, &err)
                       : NEMO_ERR_NOMEM;
         }
         if (st == NEMO_ERR_NOMEM && !err.msg[0]) snprintf(err.msg, sizeof err.msg, "out of memory");
@@ -180,7 +182,7 @@ int cmd_perplexity(int argc, char **argv) {
     nemo_error err = {0};
     nemo_model *m = NULL;
     if (nemo_model_open(a.model, &m, &err)) return cli_report("perplexity", &err);
-    int add_bos = a.bos < 0 ? nemo_model_add_bos(m) : a.bos;
+    int add_bos = a.bos;
     int32_t *ids = NULL;
     size_t n = 0;
     int rc = 0;
@@ -197,8 +199,9 @@ int cmd_perplexity(int argc, char **argv) {
         }
         free(text);
         n = (size_t)ni;
+        if (add_bos < 0) add_bos = nemo_model_add_bos(m); /* no tokenizer: the model's rule */
     } else {
-        rc = tokenize(&a, add_bos, &ids, &n);
+        rc = tokenize(&a, &add_bos, &ids, &n);
     }
     if (!rc) {
         nemo_ppl_params p = {(int)a.ctx, (int)a.chunks, (int)a.batch, (int)a.threads,
