@@ -12,8 +12,9 @@
 # many ids agree, so a change in numerics (e.g. SIMD kernels that adopt ggml's activation
 # quantization) shows up here. Teacher-forced (`scripts/llamacpp_divergence.py --forced`: nemo
 # fed llama.cpp's own continuations), nemo's argmax was llama.cpp's at 307 of 320 steps, and at
-# the other 13 it was llama.cpp's runner-up, 0.006-0.27 logits behind. Release binary; NEMO_PARITY_N (default 16, at most 64) greedy
-# steps per prompt keep it within the CI budget: NEMO_PARITY_N=64 compares everything.
+# the other 13 it was llama.cpp's runner-up, 0.006-0.27 logits behind. Release binary;
+# NEMO_PARITY_N (default 16, at most 64) greedy steps per prompt keep it within the CI budget:
+# NEMO_PARITY_N=64 compares everything.
 set -uo pipefail
 REL=${NEMO_RELEASE_BIN:-build/release/nemo}
 T=${NEMO_TEST_TMP:-/tmp}/llamacpp_parity
