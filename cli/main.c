@@ -18,6 +18,8 @@ static const cli_command COMMANDS[] = {
     {"info", cmd_info, "print a model's architecture, parameter count, dtype and memory"},
     {"logits", cmd_logits, "run the forward pass over token ids, write last logits (f32)"},
     {"generate", cmd_generate, "greedy-generate token ids after token ids"},
+    {"perplexity", cmd_perplexity,
+     "perplexity over a text file, llama.cpp's method (chunks of --ctx)"},
     {"synth", cmd_synth, "write a synthetic checkpoint (deterministic random weights)"},
     {"tokenize", cmd_tokenize, "UTF-8 text on stdin -> token ids (Tekken or SentencePiece)"},
     {"detokenize", cmd_detokenize, "token ids on stdin -> UTF-8 text"},
