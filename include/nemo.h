@@ -188,7 +188,8 @@ int nemo_argmax(const float *logits, int n);
  * bytes), exact tensor names, shapes and dtypes. Used by tests and benchmarks. */
 typedef struct nemo_synth_params {
     nemo_config cfg;  /* architecture; layout NATIVE or HF */
-    nemo_dtype dtype; /* F32, F16 or BF16 */
+    nemo_dtype dtype; /* F32, F16, BF16, or F8_E4M3 (layer matrices FP8 with per-tensor scales
+                         in the layout's naming, the rest BF16) */
     uint64_t seed;
     int n_shards; /* HF layout: number of model-0000k-of-0000n files (0 = 1); native: 0 or 1 */
 } nemo_synth_params;
