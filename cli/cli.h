@@ -22,6 +22,9 @@ int cmd_synth(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_detokenize(int argc, char **argv);
 int cmd_encode_chat(int argc, char **argv);
+int cmd_quantize(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+int cmd_divergence(int argc, char **argv);
 
 /* Prints "nemo CMD: <err->msg>" on stderr and returns exit code 1. */
 int cli_report(const char *cmd, const nemo_error *err);

@@ -22,6 +22,9 @@ static const cli_command COMMANDS[] = {
     {"tokenize", cmd_tokenize, "UTF-8 text on stdin -> token ids (Tekken or SentencePiece)"},
     {"detokenize", cmd_detokenize, "token ids on stdin -> UTF-8 text"},
     {"encode-chat", cmd_encode_chat, "OpenAI-style chat request on stdin -> prompt token ids"},
+    {"quantize", cmd_quantize, "write a GGUF (q8_0, q4_k, q4_0, f16, bf16, fp8) from a model"},
+    {"divergence", cmd_divergence, "KL divergence and top-1 agreement of a model against a base"},
+    {"bench", cmd_bench, "prompt-processing and generation speed (llama-bench style)"},
     {"version", cmd_version, "print the version"},
 };
 

@@ -310,8 +310,7 @@ static void expect_fail(const char *what, const char *dir, nemo_status want, con
     nemo_model_free(m);
     CHECK_MSG(got == want, "%s: got %s, expected %s (%s)", what, nemo_status_name(got),
               nemo_status_name(want), err.msg);
-    CHECK_MSG(strstr(err.msg, needle) != NULL, "%s: message lacks '%s': %s", what, needle,
-              err.msg);
+    CHECK_MSG(strstr(err.msg, needle) != NULL, "%s: message lacks '%s': %s", what, needle, err.msg);
     fprintf(stderr, "  %-14s -> %s\n", what, err.msg);
 }
 
