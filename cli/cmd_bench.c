@@ -149,8 +149,8 @@ int cmd_bench(int argc, char **argv) {
         printf("| %-28s | %10s | %8s | %-7s | %7s | %6s | %18s |\n"
                "| %.28s | %.10s | %.8s | %.7s | %.7s | %.6s | %.18s |\n",
                "model", "size", "params", "type", "threads", "test", "t/s",
-               "----------------------------", "---------:", "-------:", "-------", "------:",
-               "-----:", "-----------------:");
+               "----------------------------", "---------:", "-------:", "-------",
+               "------:", "-----:", "-----------------:");
     int rc = 0;
     for (int ti = 0; ti < nt && !rc; ti++) {
         nemo_session_params sp = {n_tok + 1, 1, n_prompt > 0 ? (int)n_prompt : 1, threads[ti]};
@@ -183,7 +183,8 @@ int cmd_bench(int argc, char **argv) {
             if (rc) break;
             qsort(ts, (size_t)reps, sizeof *ts, cmp_d);
             double med = reps % 2 ? ts[reps / 2] : (ts[reps / 2 - 1] + ts[reps / 2]) / 2;
-            double mean = sum / reps, sd = reps > 1 ? sqrt(fmax(0, (sq - sum * mean) / (reps - 1))) : 0;
+            double mean = sum / reps,
+                   sd = reps > 1 ? sqrt(fmax(0, (sq - sum * mean) / (reps - 1))) : 0;
             char tname[16], tps[40], thr[16];
             snprintf(tname, sizeof tname, "%s%d", np ? "pp" : "tg", np ? np : ng);
             if (nthr > 0)

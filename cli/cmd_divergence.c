@@ -11,17 +11,16 @@
 #include <unistd.h>
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "usage: nemo divergence BASE QUANT [--text FILE [--tokenizer PATH] | --ids LIST |\n"
-            "                                   --random N] [-c CTX] [-t THREADS]\n"
-            "\n"
-            "  --text FILE      UTF-8 text, tokenized with --tokenizer (default: BASE)\n"
-            "  --ids LIST       token ids, e.g. 1,22177,1044\n"
-            "  --random N       N pseudo-random ids (fixed seed; default 256 when no text/ids)\n"
-            "  -c CTX           positions per chunk (default 128)\n"
-            "  -t THREADS       threads (default: all CPUs)\n"
-            "Prints mean KL(base||quant) in nats, its 99th percentile and max, top-1 agreement\n"
-            "and the perplexity of both models on the sequence.\n");
+    fprintf(f, "usage: nemo divergence BASE QUANT [--text FILE [--tokenizer PATH] | --ids LIST |\n"
+               "                                   --random N] [-c CTX] [-t THREADS]\n"
+               "\n"
+               "  --text FILE      UTF-8 text, tokenized with --tokenizer (default: BASE)\n"
+               "  --ids LIST       token ids, e.g. 1,22177,1044\n"
+               "  --random N       N pseudo-random ids (fixed seed; default 256 when no text/ids)\n"
+               "  -c CTX           positions per chunk (default 128)\n"
+               "  -t THREADS       threads (default: all CPUs)\n"
+               "Prints mean KL(base||quant) in nats, its 99th percentile and max, top-1 agreement\n"
+               "and the perplexity of both models on the sequence.\n");
 }
 
 typedef struct {
@@ -54,7 +53,8 @@ static int chunk_logits(runner *r, const int32_t *ids, int n, int V, float *out)
         rc = cli_report("divergence", &err);
         goto done;
     }
-    for (int i = 0; i < n; i++) memcpy(out + (size_t)i * V, nemo_session_logits(r->s, i), sizeof(float) * V);
+    for (int i = 0; i < n; i++)
+        memcpy(out + (size_t)i * V, nemo_session_logits(r->s, i), sizeof(float) * V);
 done:
     free(pos);
     free(seq);
@@ -152,7 +152,8 @@ int cmd_divergence(int argc, char **argv) {
             }
             fclose(f);
         }
-        if (!rc && nemo_tokenizer_open(tokp ? tokp : base, &tk, &err)) rc = cli_report("divergence", &err);
+        if (!rc && nemo_tokenizer_open(tokp ? tokp : base, &tk, &err))
+            rc = cli_report("divergence", &err);
         size_t nout = 0;
         if (!rc) {
             ids = malloc(sizeof *ids * (len + 2));
@@ -225,7 +226,8 @@ int cmd_divergence(int argc, char **argv) {
                kls[(int)(0.99 * (n_scored - 1))], kls[n_scored - 1]);
         printf("top-1 agreement: %.2f%% (%d / %d)\n", 100.0 * agree / n_scored, agree, n_scored);
         if (n_next)
-            printf("perplexity: base %.4f   quant %.4f\n", exp(nll_b / n_next), exp(nll_q / n_next));
+            printf("perplexity: base %.4f   quant %.4f\n", exp(nll_b / n_next),
+                   exp(nll_q / n_next));
     }
     free(ids);
     free(lb);

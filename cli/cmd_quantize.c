@@ -11,21 +11,21 @@
 #include <unistd.h>
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "usage: nemo quantize IN OUT.gguf --type T [options]\n"
-            "\n"
-            "Writes a llama-architecture GGUF v3 file (the metadata llama.cpp's converter writes\n"
-            "for Mistral NeMo) from a native or HF safetensors folder (BF16, F16, F32 or FP8) or a\n"
-            "GGUF. Every 2-D weight gets type T (\"pure\"); norms stay F32.\n"
-            "\n"
-            "  --type T      q8_0, q4_k, q4_0, f16, bf16, f32, or fp8 (our FP8 GGUF extension:\n"
-            "                layer matrices F8_E4M3 with per-tensor scales, embeddings and LM\n"
-            "                head bf16; docs/fp8-gguf.md; llama.cpp cannot load it)\n"
-            "  --vocab FILE  tekken.json to embed as the vocabulary (default: IN/tekken.json if\n"
-            "                present; llama.cpp refuses a GGUF without one, our engine does not)\n"
-            "  --no-vocab    write no vocabulary\n"
-            "  -t N          threads (default: all CPUs)\n"
-            "  --quiet       no progress\n");
+    fprintf(
+        f, "usage: nemo quantize IN OUT.gguf --type T [options]\n"
+           "\n"
+           "Writes a llama-architecture GGUF v3 file (the metadata llama.cpp's converter writes\n"
+           "for Mistral NeMo) from a native or HF safetensors folder (BF16, F16, F32 or FP8) or a\n"
+           "GGUF. Every 2-D weight gets type T (\"pure\"); norms stay F32.\n"
+           "\n"
+           "  --type T      q8_0, q4_k, q4_0, f16, bf16, f32, or fp8 (our FP8 GGUF extension:\n"
+           "                layer matrices F8_E4M3 with per-tensor scales, embeddings and LM\n"
+           "                head bf16; docs/fp8-gguf.md; llama.cpp cannot load it)\n"
+           "  --vocab FILE  tekken.json to embed as the vocabulary (default: IN/tekken.json if\n"
+           "                present; llama.cpp refuses a GGUF without one, our engine does not)\n"
+           "  --no-vocab    write no vocabulary\n"
+           "  -t N          threads (default: all CPUs)\n"
+           "  --quiet       no progress\n");
 }
 
 typedef struct {
@@ -92,8 +92,8 @@ int cmd_quantize(int argc, char **argv) {
         p.type = NEMO_DTYPE_F8_E4M3;
     else if (nemo_dtype_from_name(type, &p.type) ||
              !(p.type == NEMO_DTYPE_Q8_0 || p.type == NEMO_DTYPE_Q4_0 ||
-               p.type == NEMO_DTYPE_Q4_K || p.type == NEMO_DTYPE_F16 ||
-               p.type == NEMO_DTYPE_BF16 || p.type == NEMO_DTYPE_F32)) {
+               p.type == NEMO_DTYPE_Q4_K || p.type == NEMO_DTYPE_F16 || p.type == NEMO_DTYPE_BF16 ||
+               p.type == NEMO_DTYPE_F32)) {
         fprintf(stderr,
                 "nemo quantize: --type expects q8_0, q4_k, q4_0, f16, bf16, f32 or fp8, got "
                 "'%s'\n",

@@ -59,8 +59,8 @@ static void chunk_worker(void *p, int ith, int nth) {
     float *x = c->scratch + (int64_t)ith * w->cols;
     for (long k = lo; k < hi; k++) {
         int64_t r = c->r0 + k;
-        const uint8_t *src = (const uint8_t *)w->data + (uint64_t)src_row(j, c->head_dim, r) *
-                                                            w->row_bytes;
+        const uint8_t *src =
+            (const uint8_t *)w->data + (uint64_t)src_row(j, c->head_dim, r) * w->row_bytes;
         nemo_dequant_row(w->dtype, src, x, w->cols);
         if (w->scale != 1.0f)
             for (int64_t i = 0; i < w->cols; i++) x[i] *= w->scale;
@@ -72,7 +72,8 @@ static void chunk_worker(void *p, int ith, int nth) {
         }
         uint8_t *dst = c->out + (uint64_t)k * c->out_row;
         if (j->type == NEMO_DTYPE_F8_E4M3)
-            for (int64_t i = 0; i < w->cols; i++) dst[i] = nemo_f32_to_fp8_e4m3(x[i] * c->inv_scale);
+            for (int64_t i = 0; i < w->cols; i++)
+                dst[i] = nemo_f32_to_fp8_e4m3(x[i] * c->inv_scale);
         else
             nemo_quant_row(j->type, x, dst, w->cols);
     }
@@ -275,7 +276,8 @@ nemo_status nemo_quantize(const char *in, const char *out, const nemo_quantize_p
     uint64_t done_b = 0;
     for (int i = 0; i < nj; i++) {
         float scale = 1.0f;
-        if (jobs[i].type == NEMO_DTYPE_F8_E4M3) scale = fp8_scale(pool, &jobs[i], c->head_dim, scratch);
+        if (jobs[i].type == NEMO_DTYPE_F8_E4M3)
+            scale = fp8_scale(pool, &jobs[i], c->head_dim, scratch);
         if ((st = write_job(gw, pool, &jobs[i], c->head_dim, scale, buf, scratch, &done_b, total, p,
                             err)))
             goto done;
