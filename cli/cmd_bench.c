@@ -198,7 +198,8 @@ int cmd_bench(int argc, char **argv) {
                        reps);
             } else {
                 snprintf(tps, sizeof tps, "%.2f ± %.2f", med, sd);
-                printf("| %-28.28s | %10s | %8s | %-7s | %7s | %6s | %18s |\n", name, size, params,
+                /* "±" is two bytes: one more column of padding keeps the table aligned */
+                printf("| %-28.28s | %10s | %8s | %-7s | %7s | %6s | %19s |\n", name, size, params,
                        nemo_dtype_name(info.main_dtype), thr, tname, tps);
             }
             fflush(stdout);

@@ -20,7 +20,7 @@ static void usage(FILE *f) {
            "\n"
            "  --type T      q8_0, q4_k, q4_0, f16, bf16, f32, or fp8 (our FP8 GGUF extension:\n"
            "                layer matrices F8_E4M3 with per-tensor scales, embeddings and LM\n"
-           "                head bf16; docs/fp8-gguf.md; llama.cpp cannot load it)\n"
+           "                head bf16; docs/fp8.md; llama.cpp cannot load it)\n"
            "  --vocab FILE  tekken.json to embed as the vocabulary (default: IN/tekken.json if\n"
            "                present; llama.cpp refuses a GGUF without one, our engine does not)\n"
            "  --no-vocab    write no vocabulary\n"

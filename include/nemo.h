@@ -209,7 +209,7 @@ nemo_status nemo_synth_write(const nemo_synth_params *p, const char *dir,
 
 typedef struct nemo_quantize_params {
     /* Weight type of every 2-D weight ("pure"): NEMO_DTYPE_Q8_0, Q4_0, Q4_K, F16, BF16, F32,
-     * or F8_E4M3 (our FP8 GGUF extension, docs/fp8-gguf.md: layer matrices FP8 with a
+     * or F8_E4M3 (our FP8 GGUF extension, docs/fp8.md: layer matrices FP8 with a
      * per-tensor scale, embeddings and LM head BF16; llama.cpp cannot load it). Norms are F32. */
     nemo_dtype type;
     const char *vocab; /* tekken.json to embed as the GGUF vocabulary (llama.cpp needs one);

@@ -14,7 +14,7 @@
 
 #include "checkpoint/tensor_dir.h"
 
-/* Our FP8 extension (docs/fp8-gguf.md): a string key "f8_e4m3" marks I8 weight tensors as FP8
+/* Our FP8 extension (docs/fp8.md): a string key "f8_e4m3" marks I8 weight tensors as FP8
  * E4M3FN bytes with a per-tensor scale in "<weight base>.weight_scale" (F32, ne [1]). llama.cpp
  * cannot load such files. */
 #define NEMO_GGUF_FP8_KEY "nemo.fp8.encoding"

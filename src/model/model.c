@@ -104,7 +104,7 @@ static nemo_status read_scale(nemo_model *m, const nemo_tensor_entry *s, const c
 /* FP8 weights carry their dequantization scale in a companion tensor (spec 2c):
  *   HF / compressed-tensors / AutoFP8:  X.weight + X.weight_scale (+ X.input_scale)
  *   Mistral native:                     X.weight + X.qscale_weight (+ X.qscale_act)
- *   our FP8 GGUF (docs/fp8-gguf.md):    X.weight + X.weight_scale
+ *   our FP8 GGUF (docs/fp8.md):    X.weight + X.weight_scale
  * W = fp8(W) * weight_scale. The activation scale (input_scale / qscale_act) tells FP8 GEMM
  * hardware how to quantize x to FP8 (x_q = fp8(x / input_scale)); we keep activations in f32,
  * so y = weight_scale * (W_q . x) is the exact product of the dequantized weight and it is not

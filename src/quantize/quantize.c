@@ -7,7 +7,7 @@
  * adjacent-pair RoPE to arch llama, and convert_hf_to_gguf.py undoes the HF permutation), so
  * HF q/k rows are un-permuted here: GGUF row 2i+s of a head is HF row s*hd/2+i (spec 1.4).
  * Every 2-D weight gets the requested type ("pure", like llama-quantize --pure); norms stay
- * F32. FP8 is our extension (docs/fp8-gguf.md): layer matrices as E4M3 bytes in ggml type I8
+ * F32. FP8 is our extension (docs/fp8.md): layer matrices as E4M3 bytes in ggml type I8
  * plus a "<name>_scale" F32 tensor, embeddings and LM head BF16. Rows are converted in chunks
  * on a worker pool and streamed to the file. */
 #include "quantize/quantize.h"

@@ -203,8 +203,8 @@ static void test_q4_k_matches_ggml(void) {
     char *buf = NULL;
     uint64_t len = 0;
     nemo_error err = {0};
-    nemo_status st =
-        nemo_read_file(test_repo_path("tests/golden/quant/quant_Q4_K.bin"), 1u << 24, &buf, &len, &err);
+    nemo_status st = nemo_read_file(test_repo_path("tests/golden/quant/quant_Q4_K.bin"), 1u << 24,
+                                    &buf, &len, &err);
     CHECK_OK(st, &err);
     if (st) return;
     const uint64_t per = 256 * 4 + 144;
@@ -244,7 +244,8 @@ static void test_vocab_matches_converter(void) {
     CHECK_MSG(tk != NULL, "NEMO_TEKKEN is not set (tests/run.sh exports it)");
     if (!tk) return;
     json_error_t je;
-    json_t *gold = json_load_file(test_repo_path("tests/golden/quant/tekken_gguf_vocab.json"), 0, &je);
+    json_t *gold =
+        json_load_file(test_repo_path("tests/golden/quant/tekken_gguf_vocab.json"), 0, &je);
     CHECK_MSG(gold != NULL, "%s", je.text);
     if (!gold) return;
     nemo_gguf_writer *w = NULL;
@@ -287,7 +288,8 @@ static void test_vocab_matches_converter(void) {
         const char *keys[] = {"tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id",
                               "tokenizer.ggml.unknown_token_id", "tokenizer.ggml.padding_token_id"};
         for (int i = 0; i < 4; i++)
-            CHECK_MSG(kv_u32(g, keys[i]) == (uint32_t)json_integer_value(json_object_get(gold, ids[i])),
+            CHECK_MSG(kv_u32(g, keys[i]) ==
+                          (uint32_t)json_integer_value(json_object_get(gold, ids[i])),
                       "%s", keys[i]);
     }
     nemo_gguf_free(g);
