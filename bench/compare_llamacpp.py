@@ -16,7 +16,8 @@ usage: python3 bench/compare_llamacpp.py [--llama-bench PATH] [--work DIR] [--la
 llama-bench: build it from llama.cpp (e.g. the copy vendored in llama-cpp-python's sdist):
   cmake SRC -B /work/build-llama-quant -DGGML_NATIVE=ON -DCMAKE_BUILD_TYPE=Release &&
   cmake --build /work/build-llama-quant --target llama-bench
-Without it, only nemo's columns are filled.
+Without it, llama.cpp is timed through llama-cpp-python when importable (run the script with
+the tooling venv's python), else only nemo's columns are filled.
 """
 import argparse
 import csv
@@ -72,9 +73,42 @@ def nemo_bench(path, a, threads):
     return res
 
 
+def llama_py_bench(path, a, threads):
+    """llama.cpp through llama-cpp-python (its bundled libllama) when llama-bench is absent:
+    pp = one eval of p tokens, tg = n evals of one token, each from an empty cache."""
+    try:
+        import llama_cpp
+    except ImportError:
+        return {}, "no llama-bench, no llama_cpp"
+    import statistics
+    ids = [1000 + (i * 7919) % 120000 for i in range(max(a.p, a.n))]
+    res = {}
+    for t in threads:
+        try:
+            llm = llama_cpp.Llama(model_path=path, n_ctx=a.p + a.n + 16, n_batch=a.p,
+                                  n_threads=t, n_threads_batch=t, verbose=False)
+        except Exception:
+            return {}, "llama.cpp cannot load it"
+        for test in ("pp", "tg"):
+            ts = []
+            for r in range(a.r + 1):  # the first run warms up
+                llm.reset()
+                t0 = time.time()
+                if test == "pp":
+                    llm.eval(ids[:a.p])
+                else:
+                    for i in range(a.n):
+                        llm.eval([ids[i]])
+                if r:
+                    ts.append((a.p if test == "pp" else a.n) / (time.time() - t0))
+            res[(t, test)] = statistics.mean(ts)
+        del llm
+    return res, ""
+
+
 def llama_bench(exe, path, a, threads):
     if not exe:
-        return {}, "no llama-bench"
+        return llama_py_bench(path, a, threads)
     r = subprocess.run([exe, "-m", path, "-p", str(a.p), "-n", str(a.n), "-r", str(a.r), "-t",
                         ",".join(map(str, threads)), "-o", "csv"], capture_output=True, text=True)
     if r.returncode != 0:
@@ -135,7 +169,7 @@ def main():
     except OSError:
         pass
     print(f"machine: {cpu}, {os.cpu_count()} CPUs; model: NeMo 12B layer shapes, {a.layers} "
-          f"layers, vocab {VOCAB}; llama-bench: {lb or 'not found'}")
+          f"layers, vocab {VOCAB}; llama.cpp: {lb or 'llama-cpp-python (llama-bench not found)'}")
     print("memory read bandwidth (bench/membw.c, 1 GiB, best of 5): " +
           ", ".join(f"{t} thread(s) {bw[t]:.2f} GB/s" for t in threads))
     print()
