@@ -7,26 +7,26 @@
 #include <stdlib.h>
 
 /* GPT-2's bytes_to_unicode: printable Latin-1 bytes map to themselves, the other 68 bytes to
- * U+0100.. in byte order. Writes the UTF-8 of byte b's character; returns its length. */
-static int byte_char(uint8_t b, char *out) {
-    static uint32_t cp[256];
-    static int init;
-    if (!init) { /* idempotent: concurrent first calls compute the same table */
-        int n = 0;
-        for (int c = 0; c < 256; c++) {
-            int keep = (c >= '!' && c <= '~') || (c >= 0xA1 && c <= 0xAC) || (c >= 0xAE);
-            cp[c] = keep ? (uint32_t)c : (uint32_t)(256 + n++);
+ * U+0100.. in byte order; cs[b] is the UTF-8 of byte b's character (1 or 2 bytes). */
+typedef struct {
+    char cs[256][2];
+    uint8_t len[256];
+} byte_chars;
+
+static void byte_chars_init(byte_chars *t) {
+    int n = 0;
+    for (int c = 0; c < 256; c++) {
+        int keep = (c >= '!' && c <= '~') || (c >= 0xA1 && c <= 0xAC) || (c >= 0xAE);
+        uint32_t cp = keep ? (uint32_t)c : (uint32_t)(256 + n++);
+        if (cp < 0x80) {
+            t->cs[c][0] = (char)cp;
+            t->len[c] = 1;
+        } else {
+            t->cs[c][0] = (char)(0xC0 | (cp >> 6));
+            t->cs[c][1] = (char)(0x80 | (cp & 0x3F));
+            t->len[c] = 2;
         }
-        init = 1;
     }
-    uint32_t c = cp[b];
-    if (c < 0x80) {
-        out[0] = (char)c;
-        return 1;
-    }
-    out[0] = (char)(0xC0 | (c >> 6));
-    out[1] = (char)(0x80 | (c & 0x3F));
-    return 2;
 }
 
 /* A growing pool of strings addressed by offset. */
@@ -70,10 +70,13 @@ static void sp_begin(strpool *p) {
     p->slen[p->n] = 0;
 }
 
-static void sp_bytes_as_chars(strpool *p, const uint8_t *b, size_t n) {
+static void sp_bytes_as_chars(strpool *p, const byte_chars *bc, const uint8_t *b, size_t n) {
     sp_reserve(p, 2 * n);
     if (p->bad) return;
-    for (size_t i = 0; i < n; i++) p->len += (size_t)byte_char(b[i], p->s + p->len);
+    for (size_t i = 0; i < n; i++) {
+        memcpy(p->s + p->len, bc->cs[b[i]], bc->len[b[i]]);
+        p->len += bc->len[b[i]];
+    }
 }
 
 static void sp_raw(strpool *p, const char *s, size_t n) {
@@ -129,6 +132,8 @@ nemo_status nemo_quant_tekken_vocab(nemo_gguf_writer *w, const char *tekken_path
         return st;
     }
     strpool tok = {0}, mer = {0};
+    byte_chars bc;
+    byte_chars_init(&bc);
     int32_t *types = malloc((size_t)vocab_size * sizeof *types);
     float *scores = calloc((size_t)vocab_size, sizeof *scores);
     merge *local = malloc((t->max_len + 1) * sizeof *local);
@@ -142,7 +147,7 @@ nemo_status nemo_quant_tekken_vocab(nemo_gguf_writer *w, const char *tekken_path
     }
     for (uint32_t r = 0; r < n_norm; r++) {
         sp_begin(&tok);
-        sp_bytes_as_chars(&tok, t->bytes + t->off[r], t->off[r + 1] - t->off[r]);
+        sp_bytes_as_chars(&tok, &bc, t->bytes + t->off[r], t->off[r + 1] - t->off[r]);
         sp_end(&tok);
         types[t->n_special + r] = 1; /* NORMAL */
     }
@@ -163,9 +168,9 @@ nemo_status nemo_quant_tekken_vocab(nemo_gguf_writer *w, const char *tekken_path
         qsort(local, nl, sizeof *local, by_ranks);
         for (uint32_t k = 0; k < nl; k++) {
             sp_begin(&mer);
-            sp_bytes_as_chars(&mer, b, local[k].split);
+            sp_bytes_as_chars(&mer, &bc, b, local[k].split);
             sp_raw(&mer, " ", 1);
-            sp_bytes_as_chars(&mer, b + local[k].split, len - local[k].split);
+            sp_bytes_as_chars(&mer, &bc, b + local[k].split, len - local[k].split);
             sp_end(&mer);
         }
     }
