@@ -141,25 +141,6 @@ def main():
         sh([NEMO, "synth", src, "--layers", str(a.layers), "--quiet", "--force"] + SHAPE)
     tk = tekken()
     bw = membw(threads)
-    rows = []
-    for typ in a.types.split(","):
-        path = os.path.join(a.work, f"nemo12b-shape-{a.layers}L-{typ}.gguf")
-        if not os.path.exists(path):
-            sh([NEMO, "quantize", src, path, "--type", typ, "--vocab", tk, "--quiet"])
-        wb = weight_bytes(path)
-        # weights read per generated token: all but the embedding matrix (one row of it)
-        per_tok = wb - EMBED_BPW[typ] * DIM * VOCAB + EMBED_BPW[typ] * DIM
-        ours = nemo_bench(path, a, threads)
-        theirs, why = llama_bench(lb, path, a, threads)
-        for t in threads:
-            for test in ("pp", "tg"):
-                o, l = ours.get((t, test)), theirs.get((t, test))
-                eff = (o * per_tok / 1e9) if (o and test == "tg") else None
-                leff = (l * per_tok / 1e9) if (l and test == "tg") else None
-                rows.append((typ, t, f"{test}{a.p if test == 'pp' else a.n}", o, l, why, eff,
-                             leff, bw[t]))
-        if not a.keep:
-            os.remove(path)
     cpu = ""
     try:
         for line in open("/proc/cpuinfo"):
@@ -175,14 +156,30 @@ def main():
     print()
     print("| type | threads | test | nemo t/s | llama.cpp t/s | nemo / llama.cpp | "
           "nemo decode GB/s (% of bw) | llama.cpp decode GB/s (% of bw) |")
-    print("|---|---:|---|---:|---:|---:|---:|---:|")
+    print("|---|---:|---|---:|---:|---:|---:|---:|", flush=True)
     f = lambda v: f"{v:.2f}" if v else "n/a"
-    for typ, t, test, o, l, why, eff, leff, b in rows:
-        ratio = f"{o / l:.2f}x" if (o and l) else (why or "n/a")
-        e1 = f"{eff:.2f} ({100 * eff / b:.0f}%)" if eff else ""
-        e2 = f"{leff:.2f} ({100 * leff / b:.0f}%)" if leff else ""
-        print(f"| {typ} | {t} | {test} | {f(o)} | {f(l) if l else (why or 'n/a')} | {ratio} | "
-              f"{e1} | {e2} |")
+    for typ in a.types.split(","):
+        path = os.path.join(a.work, f"nemo12b-shape-{a.layers}L-{typ}.gguf")
+        if not os.path.exists(path):
+            sh([NEMO, "quantize", src, path, "--type", typ, "--vocab", tk, "--quiet"])
+        wb = weight_bytes(path)
+        # weights read per generated token: all but the embedding matrix (one row of it)
+        per_tok = wb - EMBED_BPW[typ] * DIM * VOCAB + EMBED_BPW[typ] * DIM
+        ours = nemo_bench(path, a, threads)
+        theirs, why = llama_bench(lb, path, a, threads)
+        for t in threads:
+            for test in ("pp", "tg"):
+                o, l = ours.get((t, test)), theirs.get((t, test))
+                eff = (o * per_tok / 1e9) if (o and test == "tg") else None
+                leff = (l * per_tok / 1e9) if (l and test == "tg") else None
+                name = f"{test}{a.p if test == 'pp' else a.n}"
+                ratio = f"{o / l:.2f}x" if (o and l) else (why or "n/a")
+                e1 = f"{eff:.2f} ({100 * eff / bw[t]:.0f}%)" if eff else ""
+                e2 = f"{leff:.2f} ({100 * leff / bw[t]:.0f}%)" if leff else ""
+                print(f"| {typ} | {t} | {name} | {f(o)} | {f(l) if l else (why or 'n/a')} | "
+                      f"{ratio} | {e1} | {e2} |", flush=True)
+        if not a.keep:
+            os.remove(path)
     print(f"\n(t/s: nemo = median, llama.cpp = mean of {a.r} runs; {time.time() - t0:.0f} s "
           f"in total)")
     if not a.keep:
