@@ -247,6 +247,12 @@ nemo_tokenizer_kind nemo_tokenizer_get_kind(const nemo_tokenizer *t);
 int nemo_tokenizer_vocab_size(const nemo_tokenizer *t);
 int32_t nemo_tokenizer_bos_id(const nemo_tokenizer *t);
 int32_t nemo_tokenizer_eos_id(const nemo_tokenizer *t);
+/* Whether prompts start with BOS / end with EOS for this vocabulary: GGUF
+ * tokenizer.ggml.add_bos_token / add_eos_token (llama.cpp's defaults when absent: yes for
+ * "llama" and "tekken" vocabularies, no for other gpt2 ones); Tekken and SentencePiece files:
+ * BOS yes, EOS no. 0 when the token does not exist. */
+int nemo_tokenizer_add_bos(const nemo_tokenizer *t);
+int nemo_tokenizer_add_eos(const nemo_tokenizer *t);
 /* Id of a special/control token by its name ("[INST]", "</s>"), or -1 if there is none. */
 int32_t nemo_tokenizer_special_id(const nemo_tokenizer *t, const char *name);
 /* The chat template the vocabulary came with (GGUF tokenizer.chat_template, Jinja text), or

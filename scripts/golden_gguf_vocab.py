@@ -1,64 +1,184 @@
 #!/usr/bin/env python3
-"""golden_gguf_vocab.py — what llama.cpp's converter writes as the GGUF vocabulary of Mistral
-NeMo's tekken.json, reduced to counts, FNV-1a hashes and a few samples, for
-tests/unit/test_quantize.c (which runs our nemo_quant_tekken_vocab on the same file).
+"""golden_gguf_vocab.py — writes the goldens of the GGUF vocabularies (tests/golden/gguf_vocab/):
 
-It uses gguf-py's MistralVocab (the class convert_hf_to_gguf.py's _set_vocab_mistral uses):
-tokens (special names, then GPT-2 byte-to-unicode strings), token types, and the merges of
-extract_vocab_merges_from_model. Test tooling only; needs mistral_common and gguf.
-Run:  /work/venv/bin/python scripts/golden_gguf_vocab.py
-Pinned: gguf 0.19.0, mistral_common 1.13.1; fixture tekken_240718.json (scripts/fixture.py).
+  smollm2.json  SmolLM2-135M-Instruct.Q4_1.gguf (gpt2 BPE, pre "smollm"): for every text, the ids
+                of llama.cpp (llama-cpp-python 0.3.36, Llama(vocab_only=True).tokenize(bytes,
+                add_bos=False, special=False)) and of transformers' tokenizer loaded from the same
+                GGUF (encode(add_special_tokens=False)); the ids of llama.cpp for the same
+                vocabulary under the "gpt-2" pre-tokenizer (a copy made by gguf_vocab_make.py);
+                invalid UTF-8 inputs (llama.cpp only); chat prompts from transformers'
+                apply_chat_template(..., add_generation_prompt=True) with the GGUF's template.
+  spm_v3.json   a "llama" GGUF made from Mistral's tokenizer.model.v3 by gguf_vocab_make.py:
+                llama.cpp's ids and sentencepiece's (through mistral-common) for the same texts.
+
+tests/unit/test_tokenizer_gguf.c compares nemo.c with llama.cpp's ids (the reference: nemo runs
+the same GGUF files); the transformers / sentencepiece ids are recorded to show where the
+references themselves disagree (the script prints those cases).
+
+Usage: /work/venv/bin/python scripts/golden_gguf_vocab.py   (needs llama-cpp-python 0.3.36,
+transformers, gguf, mistral-common; the fixtures come from scripts/fixture.py)
 """
-import json, os, shutil, subprocess, sys, tempfile
-from pathlib import Path
-
-import gguf
-import mistral_common
-from gguf.vocab import MistralVocab
+import base64
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT = os.path.join(ROOT, "tests", "golden", "quant", "tekken_gguf_vocab.json")
 
 
-def fnv(strings):
-    h = 0xcbf29ce484222325
-    for s in strings:
-        for b in s + b"\0":
-            h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
-    return "%016x" % h
+def fixture(name):
+    return subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "fixture.py"), name],
+                          check=True, capture_output=True, text=True).stdout.strip()
+
+
+def tekken_texts():
+    spec = importlib.util.spec_from_file_location(
+        "golden_tokenizer", os.path.join(ROOT, "scripts", "golden_tokenizer.py"))
+    m = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(m)
+    return dict(m.TEXTS)
+
+
+EXTRA = {
+    "contractions": "I'm you're we've they'll she'd it's DON'T Y'ALL 'tis o'clock can't won't "
+                    "'s 't 're 've 'm 'll 'd '' ' s",
+    "digit_runs": "0 12 345 6789 1234567890123 a1b2c3 3.14 1e-9 v2.0.1 #42 $100 50% ٣٤٥ ²³",
+    "space_runs": "a  b   c\t\t d \n\n  e   \n",
+    "leading_spaces": "   leading and trailing   ",
+    "letters_new_in_unicode16": "\U0001e5d0\U0001e5d1 \U00016d43x \U00011bc0",
+    "cjk_ext_i": "\U0002ebf0\U0002ebf1 漢",
+    "apostrophe_unicode": "it’s l’été ʼn",
+    "special_text": "<|im_start|>user\nhi<|im_end|> <|endoftext|> <repo_name>",
+    "long_word": "Pneumonoultramicroscopicsilicovolcanoconiosis" * 20,
+    "long_digits": "9" * 500,
+    "zero_width": "a\u200bb\u200dc\ufeffd",
+    "tab_newline_mix": "\t\n\t \n \t",
+}
+
+INVALID = [b"ab\xffcd", b"\xe2\x82 x", b"\xf0\x9f\x98", b"\xc3\x28\xa0\xa1",
+           b"\xed\xa0\x80 surrogate", b"\xc0\xaf overlong", b"ok \xe2\x82\xac \xe2\x82",
+           b"\x80\x81 lone continuation", b"\xf8\x88\x80\x80\x80 five byte"]
+
+CHATS = {
+    "single_turn": [{"role": "user", "content": "What is the capital of France?"}],
+    "system_multi_turn": [
+        {"role": "system", "content": "You are a terse assistant."},
+        {"role": "user", "content": "Hi!"},
+        {"role": "assistant", "content": "Hello. What do you need?"},
+        {"role": "user", "content": "List 3 primes, please: 2, 3, ..."}],
+    "no_system_multi_turn": [
+        {"role": "user", "content": "Écris un haïku."},
+        {"role": "assistant", "content": "Lune d'automne —\nle silence du jardin\ncoupé d'un grillon"},
+        {"role": "user", "content": "Merci ! 😀"}],
+    "system_only_user": [{"role": "system", "content": ""}, {"role": "user", "content": ""}],
+    "whitespace_content": [{"role": "user", "content": "  spaced  \n\n"}],
+    "code": [{"role": "user", "content": "def f(x):\n    return x ** 2\n\nprint(f(3))"}],
+}
+
+
+def write_json(path, out):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("{\n")
+        items = list(out.items())
+        for k, (key, val) in enumerate(items):
+            f.write(json.dumps(key) + ": ")
+            if isinstance(val, list):
+                f.write("[\n" + ",\n".join(json.dumps(v, ensure_ascii=False) for v in val) + "\n]")
+            else:
+                f.write(json.dumps(val, ensure_ascii=False))
+            f.write(",\n" if k + 1 < len(items) else "\n")
+        f.write("}\n")
+
+
+def llama(path):
+    from llama_cpp import Llama
+    return Llama(model_path=path, vocab_only=True, verbose=False)
 
 
 def main():
-    src = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "fixture.py"),
-                          "tekken_240718.json"], capture_output=True, text=True,
-                         check=True).stdout.strip()
-    with tempfile.TemporaryDirectory() as d:
-        shutil.copy(src, os.path.join(d, "tekken.json"))
-        v = MistralVocab(Path(d))
-        toks, types = [], []
-        for text, _score, tt in v.all_tokens():
-            toks.append(text)
-            types.append(int(tt))
-        merges = [m.encode("utf-8") for m in v.extract_vocab_merges_from_model()]
-        out = dict(
-            about="gguf-py MistralVocab on tekken_240718.json (what convert_hf_to_gguf.py "
-                  "writes for Mistral NeMo); hashes are FNV-1a 64 over each string + NUL",
-            gguf=gguf.__version__ if hasattr(gguf, "__version__") else "0.19.0",
-            mistral_common=mistral_common.__version__,
-            n_tokens=len(toks), tokens_fnv=fnv(toks),
-            types_fnv=fnv([str(t).encode() for t in types]),
-            n_control=sum(1 for t in types if t == 3),
-            n_merges=len(merges), merges_fnv=fnv(merges),
-            first_merges=[m.decode() for m in merges[:5]],
-            last_merge=merges[-1].decode(),
-            samples={str(i): toks[i].decode() for i in (0, 1, 2, 3, 10, 999, 1000, 1032, 1256,
-                                                        22177, 131071)},
-            bos=v.bos_id, eos=v.eos_id, unk=v.unk_id, pad=v.pad_id,
-        )
-    with open(OUT, "w") as f:
-        json.dump(out, f, indent=1, ensure_ascii=False)
-        f.write("\n")
-    print("wrote", OUT, out["n_tokens"], out["n_merges"])
+    import llama_cpp
+    import transformers
+    from transformers import AutoTokenizer
+
+    texts = tekken_texts()
+    texts.update(EXTRA)
+    smol = fixture("SmolLM2-135M-Instruct.Q4_1.gguf")
+    tmp = tempfile.mkdtemp()
+    gpt2_path = os.path.join(tmp, "smollm2_gpt2.gguf")
+    make = [sys.executable, os.path.join(ROOT, "scripts", "gguf_vocab_make.py")]
+    subprocess.run(make + ["repre", smol, gpt2_path, "--pre", "gpt-2"], check=True)
+
+    ll = llama(smol)
+    ll2 = llama(gpt2_path)
+    hf = AutoTokenizer.from_pretrained(os.path.dirname(smol), gguf_file=os.path.basename(smol))
+    cases, disagree = [], []
+    for name, text in texts.items():
+        b = text.encode("utf-8")
+        ids = ll.tokenize(b, add_bos=False, special=False)
+        hf_ids = hf.encode(text, add_special_tokens=False)
+        gpt2 = ll2.tokenize(b, add_bos=False, special=False)
+        cases.append({"name": name, "text": text, "ids": ids, "hf_ids": hf_ids,
+                      "gpt2_ids": gpt2})
+        if hf_ids != ids:
+            disagree.append(name)
+    invalid = [{"bytes_b64": base64.b64encode(raw).decode(),
+                "ids": ll.tokenize(raw, add_bos=False, special=False),
+                "gpt2_ids": ll2.tokenize(raw, add_bos=False, special=False)} for raw in INVALID]
+    chats = []
+    for name, msgs in CHATS.items():
+        ids = hf.apply_chat_template(msgs, add_generation_prompt=True, tokenize=True)
+        if isinstance(ids, dict) or hasattr(ids, "keys"):
+            ids = ids["input_ids"]
+        text = hf.apply_chat_template(msgs, add_generation_prompt=True, tokenize=False)
+        chats.append({"name": name, "request": {"messages": msgs}, "text": text,
+                      "ids": list(ids)})
+    out = {
+        "generator": "scripts/golden_gguf_vocab.py",
+        "llama_cpp_python": llama_cpp.__version__,
+        "transformers": transformers.__version__,
+        "gguf_file": "SmolLM2-135M-Instruct.Q4_1.gguf",
+        "hf_disagrees_with_llama_cpp": disagree,
+        "cases": cases,
+        "invalid_utf8": invalid,
+        "chats": chats,
+    }
+    dst = os.path.join(ROOT, "tests", "golden", "gguf_vocab", "smollm2.json")
+    write_json(dst, out)
+    print(f"wrote {dst}: {len(cases)} texts; transformers differs from llama.cpp on: "
+          f"{disagree or 'none'}", file=sys.stderr)
+
+    # SentencePiece "llama" vocabulary (Mistral 7B v3)
+    from mistral_common.tokens.tokenizers.sentencepiece import SentencePieceTokenizer
+    v3 = fixture("tokenizer.model.v3")
+    spm_path = os.path.join(tmp, "spm_v3.gguf")
+    subprocess.run(make + ["spm", v3, spm_path], check=True)
+    ls = llama(spm_path)
+    sp = SentencePieceTokenizer(v3)
+    cases, disagree = [], []
+    for name, text in texts.items():
+        if name == "special_text":
+            continue
+        ids = ls.tokenize(text.encode("utf-8"), add_bos=False, special=False)
+        sp_ids = sp.encode(text, bos=False, eos=False)
+        cases.append({"name": name, "text": text, "ids": ids, "sp_ids": sp_ids})
+        if sp_ids != ids:
+            disagree.append(name)
+    out = {
+        "generator": "scripts/golden_gguf_vocab.py",
+        "llama_cpp_python": llama_cpp.__version__,
+        "source": "tokenizer.model.v3 via scripts/gguf_vocab_make.py spm",
+        "sentencepiece_disagrees_with_llama_cpp": disagree,
+        "bos_eos": {"text": "Hello!", "ids": ls.tokenize(b"Hello!", add_bos=True, special=False)},
+        "cases": cases,
+    }
+    dst = os.path.join(ROOT, "tests", "golden", "gguf_vocab", "spm_v3.json")
+    write_json(dst, out)
+    print(f"wrote {dst}: {len(cases)} texts; sentencepiece differs from llama.cpp on: "
+          f"{disagree or 'none'}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -47,4 +47,8 @@ int chat_match_re(const chat_text *s, int min, int max, const char *extra_ok);
 /* JSON Schema draft-7 meta-schema check of tool parameters (jsonschema's check_schema). */
 nemo_status chat_check_schema(const json_t *schema, const char *where, nemo_error *err);
 
+/* The ChatML format for vocabularies with a ChatML chat template tpl (chatml.c). */
+nemo_status chat_encode_chatml(const struct nemo_chat *c, const nemo_tokenizer *t, const char *tpl,
+                               int32_t **ids, size_t *n_ids, nemo_error *err);
+
 #endif

@@ -227,6 +227,10 @@ nemo_status nemo_chat_encode(const nemo_chat *c, const nemo_tokenizer *t, int32_
     *n_ids = 0;
     nemo_status st = chat_validate(c, err);
     if (st) return st;
+    /* Mistral's format needs [INST]; other vocabularies say what they want in their template */
+    const char *tpl = nemo_tokenizer_chat_template(t);
+    if (tpl && nemo_tokenizer_special_id(t, "[INST]") < 0)
+        return chat_encode_chatml(c, t, tpl, ids, n_ids, err);
     enc_ctx e = {.tok = t, .err = err};
     if ((st = lookup_specials(&e))) return st;
 

@@ -53,8 +53,7 @@ nemo_status nemo_tokenizer_decode(const nemo_tokenizer *t, const int32_t *ids, s
         return nemo_fail(err, NEMO_ERR_ARG, "decode: NULL tokenizer, ids or n_out");
     if (policy != NEMO_SPECIAL_SKIP && policy != NEMO_SPECIAL_KEEP && policy != NEMO_SPECIAL_ERROR)
         return nemo_fail(err, NEMO_ERR_ARG, "decode: unknown special policy %d", (int)policy);
-    if (t->kind == NEMO_TOKENIZER_SPM)
-        return nemo_spm_decode(t->spm, ids, n, (int)policy, out, cap, n_out, err);
+    if (t->spm) return nemo_spm_decode(t->spm, ids, n, (int)policy, out, cap, n_out, err);
     nemo_outbuf o = {out, cap, 0};
     run_state r = {.n = 0};
     for (size_t i = 0; i < n; i++) {

@@ -83,7 +83,7 @@ nemo_status nemo_detok_push(nemo_detok *d, int32_t id, char *out, size_t cap, si
         *n_out = o.len;
         return NEMO_OK;
     }
-    if (d->t->kind == NEMO_TOKENIZER_SPM && !d->started && len && b[0] == ' ') {
+    if (d->t->spm && !d->started && len && b[0] == ' ') {
         b++;
         len--;
     }

@@ -13,6 +13,14 @@ nemo_status nemo_spm_open(const char *path, nemo_spm **out, nemo_error *err);
 /* Same, from bytes in memory (used by the fuzz target); the bytes are not kept. */
 nemo_status nemo_spm_open_bytes(const uint8_t *data, size_t len, const char *name, nemo_spm **out,
                                 nemo_error *err);
+/* Builds one from a GGUF "llama" vocabulary (spm_gguf.c): tokens, token types (NULL = all
+ * normal), tokenizer.ggml.scores and the add_space_prefix / remove_extra_whitespaces flags of
+ * g; bos/eos/unk ids as the GGUF names them (-1 = none). */
+struct nemo_gguf;
+struct nemo_gguf_array;
+nemo_status nemo_spm_from_gguf(const struct nemo_gguf *g, const struct nemo_gguf_array *tokens,
+                               const struct nemo_gguf_array *types, int32_t bos, int32_t eos,
+                               int32_t unk, nemo_spm **out, nemo_error *err);
 void nemo_spm_free(nemo_spm *s);
 int nemo_spm_vocab_size(const nemo_spm *s);
 int32_t nemo_spm_bos_id(const nemo_spm *s);

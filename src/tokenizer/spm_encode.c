@@ -4,7 +4,8 @@
  * Exactness notes (each mirrors a sentencepiece behaviour checked against the goldens):
  * - The identity normalizer copies the text, turning each ' ' (only U+0020) into '▁' and
  *   prepending one '▁' (add_dummy_prefix) unless the text is empty. Invalid UTF-8 becomes
- *   U+FFFD, one per bad byte.
+ *   U+FFFD, one per bad byte (GGUF vocabularies, raw_utf8: the byte stays, and symbols are cut
+ *   by lead-byte length as llama.cpp cuts them, so it ends as <0xXX> byte pieces).
  * - USER_DEFINED pieces are matched longest-first from the text and never merged further;
  *   CONTROL pieces ("[INST]", "<s>") are never matched from text.
  * - Merges pick the adjacent pair whose concatenation is a piece with the highest score, ties
@@ -73,6 +74,7 @@ static void norm_prefix(const nemo_spm *s, const char *in, size_t n, const char 
         return;
     }
     l = utf8_len((const uint8_t *)in, n);
+    if (!l && s->raw_utf8) l = 1; /* llama.cpp: the byte itself (ends up as a byte piece) */
     if (l) {
         *out = in;
         *out_len = *consumed = l;

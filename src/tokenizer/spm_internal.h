@@ -40,12 +40,25 @@ struct nemo_spm {
     int add_dummy_prefix; /* normalizer_spec.add_dummy_prefix */
     int remove_extra_ws;  /* normalizer_spec.remove_extra_whitespaces */
     int escape_ws;        /* normalizer_spec.escape_whitespaces */
+    int raw_utf8;         /* invalid UTF-8 bytes stay bytes (llama.cpp, GGUF vocabularies)
+                           * instead of becoming U+FFFD (sentencepiece) */
 
     /* USER_DEFINED pieces: matched greedily (longest first) from text before BPE, never split. */
     int32_t n_user;
     int32_t *user_ids;
     uint8_t user_first[32]; /* bitset of the first bytes of user-defined pieces */
 };
+
+/* Normalizer / trainer settings given directly (GGUF vocabularies have no ModelProto). */
+typedef struct nemo_spm_settings {
+    int add_dummy_prefix, remove_extra_ws, escape_ws, byte_fallback, raw_utf8;
+} nemo_spm_settings;
+
+/* Builds a model from piece arrays (n pieces: strings str[i] of len[i] bytes, scores, types
+ * NEMO_SPM_*), with the checks and tables of a .model file. name is used in messages. */
+nemo_status nemo_spm_from_pieces(const char *name, int32_t n, const char *const *str,
+                                 const size_t *len, const float *score, const uint8_t *type,
+                                 const nemo_spm_settings *set, nemo_spm **out, nemo_error *err);
 
 /* Id of the piece spelled by s[0..len), or -1. */
 int32_t nemo_spm_lookup(const nemo_spm *s, const char *str, size_t len);

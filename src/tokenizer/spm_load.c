@@ -511,6 +511,40 @@ nemo_status nemo_spm_open_bytes(const uint8_t *data, size_t len, const char *nam
     return NEMO_OK;
 }
 
+nemo_status nemo_spm_from_pieces(const char *name, int32_t n, const char *const *str,
+                                 const size_t *len, const float *score, const uint8_t *type,
+                                 const nemo_spm_settings *set, nemo_spm **out, nemo_error *err) {
+    *out = NULL;
+    nemo_spm *s = calloc(1, sizeof *s);
+    if (!s) return nemo_fail(err, NEMO_ERR_NOMEM, "%s: out of memory", name);
+    s->add_dummy_prefix = set->add_dummy_prefix;
+    s->remove_extra_ws = set->remove_extra_ws;
+    s->escape_ws = set->escape_ws;
+    s->byte_fallback = set->byte_fallback;
+    s->raw_utf8 = set->raw_utf8;
+    build b = {.s = s, .model_type = 2, .byte_fallback = set->byte_fallback};
+    nemo_status st = NEMO_OK;
+    for (int32_t i = 0; i < n && !st; i++) {
+        if ((st = grow_pieces(&b, err))) break;
+        if (!len[i]) {
+            st = nemo_fail(err, NEMO_ERR_FORMAT, "%s: piece %d is empty", name, (int)i);
+            break;
+        }
+        if ((st = arena_add(&b, str[i], len[i], &s->off[i], err))) break;
+        s->len[i] = (uint32_t)len[i];
+        s->score[i] = score[i];
+        s->type[i] = type[i];
+        s->n++;
+    }
+    if (!st) st = build_tables(&b, NULL, name, err);
+    if (st) {
+        nemo_spm_free(s);
+        return st;
+    }
+    *out = s;
+    return NEMO_OK;
+}
+
 nemo_status nemo_spm_open(const char *path, nemo_spm **out, nemo_error *err) {
     *out = NULL;
     nemo_map m;

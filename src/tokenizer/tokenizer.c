@@ -1,6 +1,7 @@
 /* tokenizer.c — the public tokenizer API of nemo.h: picks the tokenizer kind from a path
- * (tekken.json, tokenizer.model*, or a model folder holding one of them) and forwards each call
- * to the Tekken (tekken_*.c) or SentencePiece (spm*.c) implementation. */
+ * (tekken.json, tokenizer.model*, a .gguf, or a model folder holding one of the first two) and
+ * forwards each call to the Tekken (tekken_*.c), SentencePiece (spm*.c) or GGUF byte-level BPE
+ * (bpe_*.c) implementation. A GGUF "llama" vocabulary is a SentencePiece model of kind GGUF. */
 #include "tokenizer/tokenizer_impl.h"
 
 #include <stdio.h>
@@ -15,11 +16,10 @@ static int ends_with(const char *s, const char *suffix) {
 
 static nemo_status open_file(const char *path, nemo_tokenizer *t, nemo_error *err) {
     const char *base = nemo_basename(path);
-    if (ends_with(base, ".gguf"))
-        return nemo_fail(err, NEMO_ERR_UNSUPPORTED,
-                         "%s: GGUF vocabularies are not supported yet; pass the model's "
-                         "tekken.json or tokenizer.model instead",
-                         path);
+    if (ends_with(base, ".gguf")) {
+        t->kind = NEMO_TOKENIZER_GGUF;
+        return nemo_gguf_vocab_open(path, t, err);
+    }
     int spm = strstr(base, ".model") != NULL;
     if (!spm && !ends_with(base, ".json")) {
         /* unknown name: a JSON object is a Tekken file, anything else a protobuf */
@@ -82,6 +82,8 @@ void nemo_tokenizer_free(nemo_tokenizer *t) {
     if (!t) return;
     nemo_tekken_free(t->tekken);
     nemo_spm_free(t->spm);
+    nemo_bpe_free(t->bpe);
+    free(t->chat_template);
     free(t);
 }
 
@@ -90,26 +92,43 @@ nemo_tokenizer_kind nemo_tokenizer_get_kind(const nemo_tokenizer *t) {
 }
 
 int nemo_tokenizer_vocab_size(const nemo_tokenizer *t) {
-    if (t->kind == NEMO_TOKENIZER_SPM) return nemo_spm_vocab_size(t->spm);
+    if (t->bpe) return t->bpe->n;
+    if (t->spm) return nemo_spm_vocab_size(t->spm);
     return (int)(t->tekken->n_special + t->tekken->n_ranks);
 }
 
 int32_t nemo_tokenizer_bos_id(const nemo_tokenizer *t) {
+    if (t->kind == NEMO_TOKENIZER_GGUF) return t->bos_id;
     return t->kind == NEMO_TOKENIZER_SPM ? nemo_spm_bos_id(t->spm) : t->tekken->bos_id;
 }
 
 int32_t nemo_tokenizer_eos_id(const nemo_tokenizer *t) {
+    if (t->kind == NEMO_TOKENIZER_GGUF) return t->eos_id;
     return t->kind == NEMO_TOKENIZER_SPM ? nemo_spm_eos_id(t->spm) : t->tekken->eos_id;
 }
 
+int nemo_tokenizer_add_bos(const nemo_tokenizer *t) {
+    return t->kind == NEMO_TOKENIZER_GGUF ? t->add_bos && t->bos_id >= 0 : 1;
+}
+
+int nemo_tokenizer_add_eos(const nemo_tokenizer *t) {
+    return t->kind == NEMO_TOKENIZER_GGUF ? t->add_eos && t->eos_id >= 0 : 0;
+}
+
 const char *nemo_tokenizer_chat_template(const nemo_tokenizer *t) {
-    (void)t; /* Tekken and SentencePiece files carry no template; GGUF vocabularies do. */
-    return NULL;
+    return t->chat_template; /* Tekken and SentencePiece files carry none */
 }
 
 int32_t nemo_tokenizer_special_id(const nemo_tokenizer *t, const char *name) {
     if (!name) return -1;
-    if (t->kind == NEMO_TOKENIZER_SPM) {
+    if (t->bpe) {
+        int32_t id = nemo_bpe_lookup(t->bpe, name, strlen(name));
+        return id >= 0 &&
+                       (t->bpe->type[id] == NEMO_TT_CONTROL || t->bpe->type[id] == NEMO_TT_UNKNOWN)
+                   ? id
+                   : -1;
+    }
+    if (t->spm) {
         int32_t id = nemo_spm_piece_id(t->spm, name);
         return id >= 0 && nemo_spm_is_control(t->spm, id) ? id : -1;
     }
@@ -120,7 +139,8 @@ int32_t nemo_tokenizer_special_id(const nemo_tokenizer *t, const char *name) {
 
 int nemo_tokenizer_is_special(const nemo_tokenizer *t, int32_t id) {
     if (id < 0 || id >= nemo_tokenizer_vocab_size(t)) return 0;
-    if (t->kind == NEMO_TOKENIZER_SPM) return nemo_spm_is_control(t->spm, id);
+    if (t->bpe) return t->bpe->type[id] == NEMO_TT_CONTROL || t->bpe->type[id] == NEMO_TT_UNKNOWN;
+    if (t->spm) return nemo_spm_is_control(t->spm, id);
     return (uint32_t)id < t->tekken->n_special;
 }
 
@@ -129,15 +149,29 @@ nemo_status nemo_tokenizer_encode(const nemo_tokenizer *t, const char *text, siz
                                   nemo_error *err) {
     if (!t || !n_out || (cap && !ids))
         return nemo_fail(err, NEMO_ERR_ARG, "encode: NULL tokenizer, ids or n_out");
-    if (t->kind == NEMO_TOKENIZER_SPM)
-        return nemo_spm_encode(t->spm, text, len, add_bos, add_eos, ids, cap, n_out, err);
+    if (t->kind == NEMO_TOKENIZER_GGUF &&
+        ((add_bos && t->bos_id < 0) || (add_eos && t->eos_id < 0))) {
+        *n_out = 0;
+        return nemo_fail(err, NEMO_ERR_ARG, "encode: this GGUF vocabulary names no %s token",
+                         add_bos && t->bos_id < 0 ? "BOS" : "EOS");
+    }
+    if (t->bpe)
+        return nemo_bpe_encode(t->bpe, text, len, add_bos ? t->bos_id : -1,
+                               add_eos ? t->eos_id : -1, ids, cap, n_out, err);
+    if (t->spm) return nemo_spm_encode(t->spm, text, len, add_bos, add_eos, ids, cap, n_out, err);
     return nemo_tekken_encode(t->tekken, text, len, add_bos, add_eos, ids, cap, n_out, err);
 }
 
 const uint8_t *nemo_tokenizer_piece_bytes(const nemo_tokenizer *t, int32_t id, size_t *len,
                                           int *special) {
     if (id < 0 || id >= nemo_tokenizer_vocab_size(t)) return NULL;
-    if (t->kind == NEMO_TOKENIZER_SPM) {
+    if (t->bpe) {
+        const nemo_bpe *b = t->bpe;
+        *special = b->type[id] == NEMO_TT_CONTROL || b->type[id] == NEMO_TT_UNKNOWN;
+        *len = b->plen[id];
+        return b->piece + b->poff[id];
+    }
+    if (t->spm) {
         *special = nemo_spm_is_control(t->spm, id);
         return (const uint8_t *)nemo_spm_piece_bytes(t->spm, id, len);
     }

@@ -3,14 +3,24 @@
 #ifndef NEMO_TOKENIZER_IMPL_H
 #define NEMO_TOKENIZER_IMPL_H
 
+#include "tokenizer/bpe.h"
 #include "tokenizer/spm.h"
 #include "tokenizer/tekken.h"
 
 struct nemo_tokenizer {
     nemo_tokenizer_kind kind;
     nemo_tekken *tekken; /* kind TEKKEN */
-    nemo_spm *spm;       /* kind SPM */
+    nemo_spm *spm;       /* kind SPM, or GGUF with tokenizer.ggml.model "llama" */
+    nemo_bpe *bpe;       /* kind GGUF with tokenizer.ggml.model "gpt2" */
+    /* kind GGUF: what the metadata says (-1: none) */
+    char *chat_template; /* tokenizer.chat_template, NUL-terminated, or NULL */
+    int32_t bos_id, eos_id, unk_id, pad_id;
+    int add_bos, add_eos; /* tokenizer.ggml.add_bos_token / add_eos_token (llama.cpp defaults) */
 };
+
+/* Loads the vocabulary of an opened GGUF into t (kind GGUF; gguf_vocab.c). */
+nemo_status nemo_gguf_vocab_load(const nemo_gguf *g, nemo_tokenizer *t, nemo_error *err);
+nemo_status nemo_gguf_vocab_open(const char *path, nemo_tokenizer *t, nemo_error *err);
 
 /* Bytes id contributes to decoded text and whether it is special/control. NULL if invalid. */
 const uint8_t *nemo_tokenizer_piece_bytes(const nemo_tokenizer *t, int32_t id, size_t *len,

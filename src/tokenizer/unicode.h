@@ -17,6 +17,8 @@ enum {
     NEMO_UC_N = 8,     /* \p{N} */
     NEMO_UC_S = 16,    /* \s (White_Space) */
     NEMO_UC_CRLF = 32, /* '\r' or '\n' */
+    NEMO_UC_L151 = 64, /* \p{L} in Unicode 15.1 (llama.cpp's tables; bpe_pretok.c) */
+    NEMO_UC_N151 = 128 /* \p{N} in Unicode 15.1 */
 };
 
 extern const uint16_t nemo_uc_stage1[0x110000 >> 8];
