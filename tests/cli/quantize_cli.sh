@@ -24,6 +24,14 @@ out=$($NEMO quantize "$T/m" "$T/q8.gguf" --type q8_0 --vocab "$NEMO_TEKKEN" 2>&1
 echo "$out" | grep -q 'Q8_0' || fail "quantize summary: $out"
 $NEMO info "$T/q8.gguf" | grep -q 'Q8_0' || fail "info of q8_0 gguf"
 grep -q tokenizer.ggml.merges "$T/q8.gguf" && grep -q tekken "$T/q8.gguf" || fail "no vocabulary in the GGUF"
+# the full vocabulary embedded in a GGUF tokenizes like tekken.json itself
+$NEMO synth "$T/v" --dim 64 --heads 2 --kv-heads 1 --head-dim 32 --hidden 128 --layers 1 \
+    --quiet >/dev/null || fail "synth full-vocab model"
+$NEMO quantize "$T/v" "$T/v.gguf" --type q8_0 --vocab "$NEMO_TEKKEN" >/dev/null || fail "quantize v"
+txt='Hello world,  tabs	and 你好 🙂 [INST] 3.14159'
+a=$(printf '%s' "$txt" | $NEMO tokenize --tokenizer "$T/v.gguf") || fail "tokenize with the GGUF"
+b=$(printf '%s' "$txt" | $NEMO tokenize --tokenizer "$NEMO_TEKKEN") || fail "tokenize with tekken"
+[ -n "$a" ] && [ "$a" = "$b" ] || fail "GGUF vocabulary ids '$a' != tekken ids '$b'"
 $NEMO quantize "$T/f8h" "$T/f8.gguf" --type fp8 --no-vocab >/dev/null || fail "quantize fp8"
 $NEMO logits "$T/f8.gguf" --ids 1,20,300 >/dev/null || fail "FP8 GGUF does not run"
 
