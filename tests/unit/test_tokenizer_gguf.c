@@ -168,8 +168,7 @@ static void test_smollm2_invalid_and_gpt2(void) {
         CHECK_MSG(ids_equal(ids, n, json_object_get(c, "ids")), "invalid UTF-8 case %zu", i);
         int32_t ids2[128];
         CHECK_OK(nemo_bpe_encode(gpt2, (const char *)raw, rl, -1, -1, ids2, 128, &n, &err), &err);
-        CHECK_MSG(ids_equal(ids2, n, json_object_get(c, "gpt2_ids")), "gpt-2 invalid case %zu",
-                  i);
+        CHECK_MSG(ids_equal(ids2, n, json_object_get(c, "gpt2_ids")), "gpt-2 invalid case %zu", i);
         free(ids);
     }
     nemo_bpe_free(gpt2);
@@ -215,9 +214,9 @@ static void test_smollm2_chat(void) {
         CHECK_OK(nemo_chat_encode(chat, smol, &ids, &n, &err), &err);
         char text[2048];
         size_t tl;
-        CHECK_OK(nemo_tokenizer_decode(smol, ids, n, NEMO_SPECIAL_KEEP, text, sizeof text, &tl,
-                                       &err),
-                 &err);
+        CHECK_OK(
+            nemo_tokenizer_decode(smol, ids, n, NEMO_SPECIAL_KEEP, text, sizeof text, &tl, &err),
+            &err);
         static const char tail[] = "<|im_end|>\n<|im_start|>assistant\nHel";
         CHECK_MSG(tl >= sizeof tail - 1 && !strcmp(text + tl - (sizeof tail - 1), tail), "%s",
                   text);
