@@ -141,8 +141,15 @@ int cmd_bench(int argc, char **argv) {
     const char *name = strrchr(path, '/');
     name = name && name[1] ? name + 1 : path;
     char size[32], params[32];
-    snprintf(size, sizeof size, "%.2f GiB", (double)info.weight_bytes / (1024.0 * 1024 * 1024));
-    snprintf(params, sizeof params, "%.2f B", (double)info.n_params / 1e9);
+    double gib = (double)info.weight_bytes / (1024.0 * 1024 * 1024);
+    if (gib >= 1)
+        snprintf(size, sizeof size, "%.2f GiB", gib);
+    else
+        snprintf(size, sizeof size, "%.2f MiB", gib * 1024);
+    if (info.n_params >= 1000000000ull)
+        snprintf(params, sizeof params, "%.2f B", (double)info.n_params / 1e9);
+    else
+        snprintf(params, sizeof params, "%.2f M", (double)info.n_params / 1e6);
     if (csv)
         printf("model,size,params,type,threads,test,tokens,median_ts,mean_ts,stddev_ts,reps\n");
     else
