@@ -151,12 +151,14 @@ def main():
         pass
     print(f"machine: {cpu}, {os.cpu_count()} CPUs; model: NeMo 12B layer shapes, {a.layers} "
           f"layers, vocab {VOCAB}; llama.cpp: {lb or 'llama-cpp-python (llama-bench not found)'}")
-    print("memory read bandwidth (bench/membw.c, 1 GiB, best of 5): " +
-          ", ".join(f"{t} thread(s) {bw[t]:.2f} GB/s" for t in threads))
+    print("memory read bandwidth (bench/membw.c, 1 GiB, best of 5) at the start: " +
+          ", ".join(f"{t} thread(s) {bw[t]:.2f} GB/s" for t in threads) +
+          "; measured again before each type (the bw column), since a shared machine's load "
+          "changes during the run")
     print()
     print("| type | threads | test | nemo t/s | llama.cpp t/s | nemo / llama.cpp | "
-          "nemo decode GB/s (% of bw) | llama.cpp decode GB/s (% of bw) |")
-    print("|---|---:|---|---:|---:|---:|---:|---:|", flush=True)
+          "bw GB/s | nemo decode GB/s (% of bw) | llama.cpp decode GB/s (% of bw) |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|---:|", flush=True)
     f = lambda v: f"{v:.2f}" if v else "n/a"
     for typ in a.types.split(","):
         path = os.path.join(a.work, f"nemo12b-shape-{a.layers}L-{typ}.gguf")
@@ -165,6 +167,7 @@ def main():
         wb = weight_bytes(path)
         # weights read per generated token: all but the embedding matrix (one row of it)
         per_tok = wb - EMBED_BPW[typ] * DIM * VOCAB + EMBED_BPW[typ] * DIM
+        bw = membw(threads)
         ours = nemo_bench(path, a, threads)
         theirs, why = llama_bench(lb, path, a, threads)
         for t in threads:
@@ -177,7 +180,7 @@ def main():
                 e1 = f"{eff:.2f} ({100 * eff / bw[t]:.0f}%)" if eff else ""
                 e2 = f"{leff:.2f} ({100 * leff / bw[t]:.0f}%)" if leff else ""
                 print(f"| {typ} | {t} | {name} | {f(o)} | {f(l) if l else (why or 'n/a')} | "
-                      f"{ratio} | {e1} | {e2} |", flush=True)
+                      f"{ratio} | {bw[t]:.2f} | {e1} | {e2} |", flush=True)
         if not a.keep:
             os.remove(path)
     print(f"\n(t/s: nemo = median, llama.cpp = mean of {a.r} runs; {time.time() - t0:.0f} s "
