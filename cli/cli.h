@@ -28,6 +28,10 @@ int cmd_run(int argc, char **argv);
 int cmd_chat(int argc, char **argv);
 int cmd_serve(int argc, char **argv); /* server/ (cli/cmd_serve.c parses its options) */
 
+int cmd_quantize(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+int cmd_divergence(int argc, char **argv);
+
 /* Prints "nemo CMD: <err->msg>" on stderr and returns exit code 1. */
 int cli_report(const char *cmd, const nemo_error *err);
 /* Parses "1,22177,1044" (commas or spaces) into a malloc'd array. Returns -1 on bad input. */

@@ -28,6 +28,10 @@ static const cli_command COMMANDS[] = {
     {"chat", cmd_chat, "interactive multi-turn chat (libedit; one message per line from pipes)"},
     {"cpu", cmd_cpu, "print the CPU features detected and the kernels chosen"},
     {"serve", cmd_serve, "OpenAI-compatible HTTP server with continuous batching and a chat page"},
+
+    {"quantize", cmd_quantize, "write a GGUF (q8_0, q4_k, q4_0, f16, bf16, fp8) from a model"},
+    {"divergence", cmd_divergence, "KL divergence and top-1 agreement of a model against a base"},
+    {"bench", cmd_bench, "prompt-processing and generation speed (llama-bench style)"},
     {"version", cmd_version, "print the version"},
 };
 

@@ -188,7 +188,8 @@ int nemo_argmax(const float *logits, int n);
  * bytes), exact tensor names, shapes and dtypes. Used by tests and benchmarks. */
 typedef struct nemo_synth_params {
     nemo_config cfg;  /* architecture; layout NATIVE or HF */
-    nemo_dtype dtype; /* F32, F16 or BF16 */
+    nemo_dtype dtype; /* F32, F16, BF16, or F8_E4M3 (layer matrices FP8 with per-tensor scales
+                         in the layout's naming, the rest BF16) */
     uint64_t seed;
     int n_shards; /* HF layout: number of model-0000k-of-0000n files (0 = 1); native: 0 or 1 */
 } nemo_synth_params;
@@ -202,6 +203,27 @@ void nemo_synth_defaults(nemo_synth_params *p);
 nemo_status nemo_synth_write(const nemo_synth_params *p, const char *dir,
                              void (*progress)(uint64_t done, uint64_t total, void *user),
                              void *user, nemo_error *err);
+
+/* ---------------------------------------------------------------- quantize */
+/* (section owned by the quantize module; see src/quantize/) */
+
+typedef struct nemo_quantize_params {
+    /* Weight type of every 2-D weight ("pure"): NEMO_DTYPE_Q8_0, Q4_0, Q4_K, F16, BF16, F32,
+     * or F8_E4M3 (our FP8 GGUF extension, docs/fp8.md: layer matrices FP8 with a
+     * per-tensor scale, embeddings and LM head BF16; llama.cpp cannot load it). Norms are F32. */
+    nemo_dtype type;
+    const char *vocab; /* tekken.json to embed as the GGUF vocabulary (llama.cpp needs one);
+                          NULL = none (our engine does not need it) */
+    int n_threads;     /* 0 = number of online CPUs */
+    void (*progress)(uint64_t done, uint64_t total, void *user); /* may be NULL */
+    void *user;
+} nemo_quantize_params;
+
+/* Converts the model at `in` (anything nemo_model_open accepts) into a llama-architecture GGUF
+ * v3 file at `out` with llama.cpp's metadata for NeMo/Mistral (HF q/k rows un-permuted to
+ * GGUF order). Streams: memory stays small for any model size. */
+nemo_status nemo_quantize(const char *in, const char *out, const nemo_quantize_params *p,
+                          nemo_error *err);
 
 /* ---------------------------------------------------------------- tokenizer */
 /* (section owned by the tokenizer module; see src/tokenizer/)
