@@ -2,6 +2,7 @@
  * nemo_chat_encode (the model's own chat format), tool_choice becomes forced output ids (there
  * is no constrained decoding, see README "Serving"), and the job goes to the engine. */
 #include "http.h"
+#include "toolscan.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -192,6 +193,10 @@ enum MHD_Result route_chat(req *r) {
     }
     if (in->marker >= 0 && nemo_tool_stream_create(&j->tools, &err)) {
         res = http_error(r, 500, NULL, NULL, "%s", err.msg);
+        goto done;
+    }
+    if (j->tools && g.stream && !(j->scan = tscan_create())) {
+        res = http_error(r, 500, NULL, NULL, "out of memory");
         goto done;
     }
     if (params_job(r, &g, j, &res)) goto done;
