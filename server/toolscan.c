@@ -29,6 +29,7 @@ struct tool_scan {
     int n_key;
     char idb[16];
     int n_idb, id_over;
+    int had_args; /* the current call's "arguments" was seen */
 };
 
 tool_scan *tscan_create(void) {
@@ -56,6 +57,9 @@ const tscan_call *tscan_call_at(const tool_scan *t, int i) {
 int tscan_bad(const tool_scan *t) {
     return t->bad;
 }
+int tscan_done(const tool_scan *t) {
+    return t->done;
+}
 
 static tscan_call *cur(tool_scan *t) {
     return t->n_calls ? &t->calls[t->n_calls - 1] : NULL;
@@ -70,7 +74,7 @@ static int new_call(tool_scan *t) {
         t->cap = cap;
     }
     memset(&t->calls[t->n_calls++], 0, sizeof(tscan_call));
-    t->n_idb = t->id_over = 0;
+    t->n_idb = t->id_over = t->had_args = 0;
     return 0;
 }
 
@@ -103,7 +107,7 @@ static void str_out(tool_scan *t, const char *s, size_t n) {
     tscan_call *c = cur(t);
     if (t->s_key) {
         for (size_t i = 0; i < n; i++) {
-            if (t->n_key < (int)sizeof t->key - 1)
+            if (t->n_key < (int)sizeof t->key - 1 && s[i])
                 t->key[t->n_key++] = s[i];
             else
                 t->key_over = 1;
@@ -154,11 +158,13 @@ static void string_done(tool_scan *t, uint64_t *rng) {
     flush_hi(t);
     if (t->s_key) {
         t->key[t->n_key] = 0;
-        t->field = t->key_over             ? F_OTHER
+        t->field = t->key_over                    ? F_OTHER
                    : !strcmp(t->key, "name")      ? F_NAME
                    : !strcmp(t->key, "arguments") ? F_ARGS
                    : !strcmp(t->key, "id")        ? F_ID
                                                   : F_OTHER;
+        if (t->field == F_ARGS && t->depth == t->cd && t->had_args++)
+            t->bad = 1; /* a second "arguments": the parser would keep the last one */
         t->state = S_COLON;
         return;
     }
@@ -282,8 +288,8 @@ static int is_ws(char c) {
 }
 
 static int lit_char(char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           c == '.' || c == '+' || c == '-';
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' ||
+           c == '+' || c == '-';
 }
 
 void tscan_feed(tool_scan *t, const char *s, size_t n, uint64_t *rng) {
@@ -291,11 +297,8 @@ void tscan_feed(tool_scan *t, const char *s, size_t n, uint64_t *rng) {
         char c = s[i];
         if (t->args_raw) sb_put(&cur(t)->args, &c, 1);
         switch (t->state) {
-        case S_END:
-            return; /* trailing text: the parser allows and ignores it */
-        case S_STR:
-            string_char(t, c, rng);
-            break;
+        case S_END: return; /* trailing text: the parser allows and ignores it */
+        case S_STR: string_char(t, c, rng); break;
         case S_LIT:
             if (lit_char(c)) {
                 if (t->lit_args) sb_put(&cur(t)->args, &c, 1);

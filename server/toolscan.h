@@ -6,10 +6,10 @@
 #include "server.h"
 
 typedef struct tscan_call {
-    char id[16];  /* the model's id when it came before the name and is 9 [A-Za-z0-9], else drawn */
-    sbuf name;    /* decoded */
-    sbuf args;    /* the arguments as written (a string value: its decoded content) */
-    int named;    /* the name is complete: the call may be streamed */
+    char id[16]; /* the model's id when it came before the name and is 9 [A-Za-z0-9], else drawn */
+    sbuf name;   /* decoded */
+    sbuf args;   /* the arguments as written (a string value: its decoded content) */
+    int named;   /* the name is complete: the call may be streamed */
 } tscan_call;
 
 typedef struct tool_scan tool_scan;
@@ -22,5 +22,7 @@ int tscan_named(const tool_scan *t);
 const tscan_call *tscan_call_at(const tool_scan *t, int i);
 /* 1 once the text stopped looking like a call list (it then stops growing). */
 int tscan_bad(const tool_scan *t);
+/* 1 once the list (or the one call object) closed. */
+int tscan_done(const tool_scan *t);
 
 #endif
