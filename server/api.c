@@ -61,9 +61,9 @@ static int tool_choice(const api_ctx *c, json_t *body, job *j, api_err *e) {
         if (!strcmp(s, "auto")) return 0;
         if (strcmp(s, "required")) {
             return api_fail(e, 400, "tool_choice", "invalid_value",
-                              "'tool_choice' must be \"none\", \"auto\", \"required\" or a "
-                              "{\"type\": \"function\", ...} object, got \"%s\"",
-                              s);
+                            "'tool_choice' must be \"none\", \"auto\", \"required\" or a "
+                            "{\"type\": \"function\", ...} object, got \"%s\"",
+                            s);
         }
     } else if (json_is_object(tc)) {
         json_t *f = json_object_get(tc, "function");
@@ -71,8 +71,8 @@ static int tool_choice(const api_ctx *c, json_t *body, job *j, api_err *e) {
         if (!json_is_string(nm) || !json_is_string(json_object_get(tc, "type")) ||
             strcmp(json_string_value(json_object_get(tc, "type")), "function")) {
             return api_fail(e, 400, "tool_choice", "invalid_value",
-                              "'tool_choice' object must be {\"type\": \"function\", "
-                              "\"function\": {\"name\": ...}}");
+                            "'tool_choice' object must be {\"type\": \"function\", "
+                            "\"function\": {\"name\": ...}}");
         }
         name = json_string_value(nm);
         int found = 0;
@@ -84,20 +84,20 @@ static int tool_choice(const api_ctx *c, json_t *body, job *j, api_err *e) {
         }
         if (!found) {
             return api_fail(e, 400, "tool_choice", "invalid_value",
-                              "'tool_choice' names function '%s', which is not in 'tools'", name);
+                            "'tool_choice' names function '%s', which is not in 'tools'", name);
         }
     } else {
         return api_fail(e, 400, "tool_choice", "invalid_value",
-                          "'tool_choice' must be a string or an object");
+                        "'tool_choice' must be a string or an object");
     }
     if (!n_tools) {
         return api_fail(e, 400, "tool_choice", "invalid_value",
-                          "'tool_choice' requires a non-empty 'tools' list");
+                        "'tool_choice' requires a non-empty 'tools' list");
     }
     if (c->marker < 0) {
         return api_fail(e, 400, "tool_choice", "unsupported",
-                          "this model's chat format has no tool-call marker, so tool_choice "
-                          "\"required\" or a named function cannot be enforced");
+                        "this model's chat format has no tool-call marker, so tool_choice "
+                        "\"required\" or a named function cannot be enforced");
     }
     if (c->cfg->debug_reply) return 0; /* the test reply decides */
     sbuf pre = {0};
@@ -148,8 +148,8 @@ int api_chat_ids(const api_ctx *c, json_t *body, const char *raw, size_t raw_len
     return rc;
 }
 
-static int chat_job(const api_ctx *c, json_t *body, const char *raw, size_t len, gen_req *g,
-                    job *j, api_err *e) {
+static int chat_job(const api_ctx *c, json_t *body, const char *raw, size_t len, gen_req *g, job *j,
+                    api_err *e) {
     if (!json_is_array(json_object_get(body, "messages")))
         return api_fail(e, 400, "messages", "invalid_value", "'messages' must be a list");
     if (params_parse(c, body, g, e)) return -1;
@@ -214,7 +214,8 @@ static int prompt_ids(const api_ctx *c, json_t *p, job *j, api_err *e) {
                         "'prompt' must be a string, a list of one string, or a non-empty list of "
                         "token ids (batched prompts are not supported)");
     }
-    if (!j->n_prompt) return api_fail(e, 400, "prompt", "invalid_value", "'prompt' encodes to no tokens");
+    if (!j->n_prompt)
+        return api_fail(e, 400, "prompt", "invalid_value", "'prompt' encodes to no tokens");
     return 0;
 }
 

@@ -63,9 +63,16 @@ static void check(int ok, const char *what) {
 }
 
 static void request(int kind, const uint8_t *data, size_t size) {
-    static const srv_config base = {.model_name = "m", .parallel = 2, .queue = 4, .ctx = 512,
-                                    .batch = 64, .prefill_chunk = 64, .max_body = 1 << 20,
-                                    .max_prompt = 300, .max_tokens = 100, .timeout_s = 10};
+    static const srv_config base = {.model_name = "m",
+                                    .parallel = 2,
+                                    .queue = 4,
+                                    .ctx = 512,
+                                    .batch = 64,
+                                    .prefill_chunk = 64,
+                                    .max_body = 1 << 20,
+                                    .max_prompt = 300,
+                                    .max_tokens = 100,
+                                    .timeout_s = 10};
     srv_config cfg = base;
     if (kind == 2) cfg.debug_reply = "Hi.[TOOL_CALLS][{\"name\": \"f\", \"arguments\": {}}]";
     const nemo_tokenizer *tok = tokenizer();
@@ -123,7 +130,8 @@ static void scan(const uint8_t *data, size_t size) {
     uint64_t r3 = 7;
     if (nemo_tool_calls_parse("", 0, s, size, &r3, &tc, &err) == NEMO_OK && !tc->malformed &&
         !tscan_bad(whole) && tscan_done(whole)) {
-        check(tscan_named(whole) == tc->n_calls, "the scanner and the parser count calls differently");
+        check(tscan_named(whole) == tc->n_calls,
+              "the scanner and the parser count calls differently");
         for (int i = 0; i < tc->n_calls; i++) {
             const tscan_call *x = tscan_call_at(whole, i);
             check(!strcmp(x->name.p ? x->name.p : "", tc->calls[i].name), "names differ");

@@ -15,6 +15,16 @@ import time
 from harness import Server, run_tests
 
 REPLY = "Hello from nemo, streamed token by token."
+TOOL_REPLY = 'One moment.[TOOL_CALLS][{"name": "get_time", "arguments": {"zone": "CET"}}]'
+
+
+def open_page(b, base, deadline):
+    target = b.call("Target.createTarget", url=base + "/")["targetId"]
+    sess = b.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+    # the new tab starts on about:blank; wait for our page to be loaded
+    while b.eval(sess, "location.href + ' ' + document.readyState") != base + "/ complete" and time.time() < deadline:
+        time.sleep(0.1)
+    return sess
 
 
 class CDP:
@@ -87,13 +97,8 @@ def main():
         b = CDP(exe)
         try:
             def page_chat():
-                target = b.call("Target.createTarget", url=s.base + "/")["targetId"]
-                sess = b.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
                 deadline = time.time() + 30
-                # the new tab starts on about:blank; wait for our page to be loaded
-                while (b.eval(sess, "location.href + ' ' + document.readyState") != s.base + "/ complete"
-                       and time.time() < deadline):
-                    time.sleep(0.1)
+                sess = open_page(b, s.base, deadline)
                 title = b.eval(sess, "document.title")
                 assert title == "nemo.c chat", title
                 b.eval(sess, "document.getElementById('input').value = 'Hi there';"
@@ -123,10 +128,27 @@ def main():
                     {"role": "user", "content": "again"}]})
                 assert s.metric("nemo_prompt_tokens_total") >= tok["count"]
 
-            failed = run_tests([("chat page in headless chromium", page_chat)])
+            def page_tool_call():
+                # a streamed tool call arrives as a first delta and argument fragments: the page
+                # must put them together into one call
+                with Server("--parallel", "1", "--ctx", "512", "--debug-reply", TOOL_REPLY, key=None) as s2:
+                    deadline = time.time() + 30
+                    sess = open_page(b, s2.base, deadline)
+                    b.eval(sess, "document.getElementById('input').value = 'time?';"
+                                 "document.getElementById('form').requestSubmit(); true")
+                    got = None
+                    while time.time() < deadline:
+                        got = b.eval(sess, "Array.from(document.querySelectorAll('.tool')).map(e => e.textContent)")
+                        if got:
+                            break
+                        time.sleep(0.2)
+                    assert got == ['tool call get_time({"zone": "CET"})'], got
+
+            failed = run_tests([("chat page in headless chromium", page_chat),
+                                ("chat page shows a streamed tool call", page_tool_call)])
         finally:
             b.close()
-    print(f"RESULT {1 - failed} {failed}")
+    print(f"RESULT {2 - failed} {failed}")
     return 1 if failed else 0
 
 
