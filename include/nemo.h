@@ -426,6 +426,41 @@ void nemo_stop_flush(nemo_stop *s, const char **emit, size_t *emit_len);
  * a lower one; it is read once per process. */
 void nemo_cpu_info(char *buf, int cap);
 
+/* ---------------------------------------------------------------- perplexity */
+/* (section owned by the eval module; see src/eval/)
+ * Perplexity over a token sequence with llama.cpp's method (llama-perplexity): whole chunks of
+ * n_ctx tokens, each from an empty cache with its first token replaced by BOS when add_bos,
+ * only the second half of each chunk scored; the numbers compare directly with llama.cpp's. */
+
+typedef struct nemo_ppl_params {
+    int n_ctx;     /* tokens per chunk; 0 = 512 (llama.cpp's default) */
+    int n_chunks;  /* chunks to score; <= 0 = every whole chunk */
+    int n_batch;   /* tokens per decode call; 0 = n_ctx. Below n_ctx: each chunk in pieces;
+                      a multiple of n_ctx: that many chunks side by side (sequences) */
+    int n_threads; /* 0 = number of online CPUs */
+    int add_bos;   /* -1 = the model's default (nemo_model_add_bos), 0 = no, 1 = yes */
+    /* Called after each chunk with its number (1-based), the total and the running estimate;
+     * NULL = no calls. */
+    void (*on_chunk)(int chunk, int n_chunks, double ppl, void *user);
+    void *user;
+} nemo_ppl_params;
+
+typedef struct nemo_ppl_result {
+    double ppl;     /* exp(mean negative log-likelihood) */
+    double ppl_err; /* ± its standard error, llama.cpp's formula */
+    double nll;     /* mean negative log-likelihood (nats per token) */
+    int n_chunks;   /* chunks scored */
+    int n_scored;   /* tokens scored: n_chunks · (n_ctx - n_ctx/2 - 1) */
+} nemo_ppl_result;
+
+/* Whether text for this model starts with BOS, by llama.cpp's rule for GGUF vocabularies
+ * (tokenizer.ggml.add_bos_token, else yes for SentencePiece and Llama-3/Tekken BPE, no for
+ * other BPE) and yes for safetensors checkpoints (Mistral). */
+int nemo_model_add_bos(const nemo_model *m);
+/* Scores ids[0..n) (at least 2 · n_ctx of them); p may be NULL for defaults. */
+nemo_status nemo_perplexity(const nemo_model *m, const int32_t *ids, size_t n,
+                            const nemo_ppl_params *p, nemo_ppl_result *out, nemo_error *err);
+
 /* ---------------------------------------------------------------- end */
 
 #ifdef __cplusplus
