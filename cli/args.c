@@ -1,4 +1,4 @@
-/* args.c — argument parsing helpers shared by the subcommands. */
+/* args.c — argument parsing and input reading helpers shared by the subcommands. */
 #include "cli.h"
 
 #include <errno.h>
@@ -53,4 +53,26 @@ int cli_int(const char *cmd, const char *flag, const char *val, long lo, long hi
     }
     *out = x;
     return 0;
+}
+
+char *cli_read_all(FILE *f, size_t *len) {
+    size_t cap = 1 << 16, n = 0;
+    char *b = malloc(cap);
+    while (b) {
+        if (n + 1 >= cap) {
+            char *nb = realloc(b, cap *= 2);
+            if (!nb) break;
+            b = nb;
+        }
+        size_t k = fread(b + n, 1, cap - n - 1, f);
+        if (!k) {
+            if (ferror(f)) break;
+            b[n] = 0;
+            *len = n;
+            return b;
+        }
+        n += k;
+    }
+    free(b);
+    return NULL;
 }

@@ -38,5 +38,8 @@ int cli_report(const char *cmd, const nemo_error *err);
 int cli_parse_ids(const char *s, int32_t **ids, int *n);
 /* Parses an integer flag value; prints an error naming flag and returns -1 if invalid. */
 int cli_int(const char *cmd, const char *flag, const char *val, long lo, long hi, long *out);
+/* Reads the rest of f into a malloc'd, NUL-terminated buffer (*len bytes, without the NUL).
+ * Returns NULL on a read error (ferror(f) tells) or when out of memory. */
+char *cli_read_all(FILE *f, size_t *len);
 
 #endif

@@ -179,30 +179,10 @@ static int command(const char *line, gen_ctx *g, convo *c, const gen_opts *o) {
 int cmd_chat(int argc, char **argv) {
     gen_opts o;
     gen_opts_init(&o);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            gen_opts_free(&o);
-            return 0;
-        }
-        int k = gen_opts_flag("chat", argc, argv, &i, &o);
-        if (k < 0) {
-            gen_opts_free(&o);
-            return 2;
-        }
-        if (k) continue;
-        if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "nemo chat: unknown option '%s' (see nemo chat --help)\n", a);
-            gen_opts_free(&o);
-            return 2;
-        }
-        if (o.model) {
-            fprintf(stderr, "nemo chat: unexpected argument '%s'\n", a);
-            gen_opts_free(&o);
-            return 2;
-        }
-        o.model = a;
+    int st = gen_opts_args("chat", argc, argv, &o, &o.model, 1, "", usage);
+    if (st >= 0) {
+        gen_opts_free(&o);
+        return st;
     }
     if (!o.model || o.raw) {
         fprintf(stderr, o.raw ? "nemo chat: --raw is for nemo run (chat needs the template)\n"

@@ -15,28 +15,6 @@ static int usage(FILE *f) {
     return f == stdout ? 0 : 2;
 }
 
-static char *slurp(FILE *f, size_t *len) {
-    size_t cap = 1 << 16, n = 0;
-    char *b = malloc(cap);
-    while (b) {
-        if (n + 1 >= cap) {
-            char *nb = realloc(b, cap *= 2);
-            if (!nb) break;
-            b = nb;
-        }
-        size_t k = fread(b + n, 1, cap - n - 1, f);
-        if (!k) {
-            if (ferror(f)) break;
-            b[n] = 0;
-            *len = n;
-            return b;
-        }
-        n += k;
-    }
-    free(b);
-    return NULL;
-}
-
 int cmd_encode_chat(int argc, char **argv) {
     const char *tok_path = NULL;
     int as_text = 0;
@@ -56,7 +34,7 @@ int cmd_encode_chat(int argc, char **argv) {
         return usage(stderr);
     }
     size_t len = 0;
-    char *req = slurp(stdin, &len);
+    char *req = cli_read_all(stdin, &len);
     if (!req) {
         fprintf(stderr, "nemo encode-chat: cannot read the request from stdin\n");
         return 1;

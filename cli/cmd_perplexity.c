@@ -91,30 +91,11 @@ static char *slurp(const char *path, size_t *len) {
         perror(path);
         return NULL;
     }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    for (;;) {
-        if (!buf) break;
-        n += fread(buf + n, 1, cap - 1 - n, f);
-        if (n < cap - 1) break;
-        char *nb = realloc(buf, cap * 2);
-        if (!nb) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = nb;
-        cap *= 2;
-    }
-    int bad = ferror(f);
+    char *buf = cli_read_all(f, len);
+    if (!buf)
+        fprintf(stderr, "nemo perplexity: %s: %s\n", path,
+                ferror(f) ? "read error" : "out of memory");
     fclose(f);
-    if (!buf || bad) {
-        fprintf(stderr, "nemo perplexity: %s: %s\n", path, buf ? "read error" : "out of memory");
-        free(buf);
-        return NULL;
-    }
-    buf[n] = 0;
-    *len = n;
     return buf;
 }
 

@@ -34,62 +34,17 @@ static void usage(FILE *f) {
     gen_opts_help(f, 0);
 }
 
-/* The whole of stdin, without one trailing newline (echo and here-strings add one). */
-static char *read_stdin(size_t *len) {
-    size_t cap = 4096, n = 0;
-    char *b = malloc(cap);
-    while (b) {
-        if (n + 1 >= cap) {
-            char *nb = realloc(b, cap *= 2);
-            if (!nb) break;
-            b = nb;
-        }
-        size_t k = fread(b + n, 1, cap - n - 1, stdin);
-        n += k;
-        if (!k) {
-            if (ferror(stdin)) break;
-            if (n && b[n - 1] == '\n') n--;
-            b[n] = 0;
-            *len = n;
-            return b;
-        }
-    }
-    free(b);
-    return NULL;
-}
-
 int cmd_run(int argc, char **argv) {
     gen_opts o;
     gen_opts_init(&o);
-    const char *prompt = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            gen_opts_free(&o);
-            return 0;
-        }
-        int k = gen_opts_flag("run", argc, argv, &i, &o);
-        if (k < 0) {
-            gen_opts_free(&o);
-            return 2;
-        }
-        if (k) continue;
-        if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "nemo run: unknown option '%s' (see nemo run --help)\n", a);
-            gen_opts_free(&o);
-            return 2;
-        }
-        if (!o.model)
-            o.model = a;
-        else if (!prompt)
-            prompt = a;
-        else {
-            fprintf(stderr, "nemo run: unexpected argument '%s' (quote the prompt)\n", a);
-            gen_opts_free(&o);
-            return 2;
-        }
+    const char *pos[2] = {NULL, NULL}; /* MODEL PROMPT */
+    int st = gen_opts_args("run", argc, argv, &o, pos, 2, " (quote the prompt)", usage);
+    if (st >= 0) {
+        gen_opts_free(&o);
+        return st;
     }
+    o.model = pos[0];
+    const char *prompt = pos[1];
     if (!o.model || !prompt) {
         fprintf(stderr, "nemo run: MODEL and PROMPT are required (see nemo run --help)\n");
         gen_opts_free(&o);
@@ -103,11 +58,12 @@ int cmd_run(int argc, char **argv) {
     size_t plen = strlen(prompt);
     char *in = NULL;
     if (!strcmp(prompt, "-")) {
-        if (!(in = read_stdin(&plen))) {
+        if (!(in = cli_read_all(stdin, &plen))) {
             fprintf(stderr, "nemo run: cannot read the prompt from stdin\n");
             gen_opts_free(&o);
             return 1;
         }
+        if (plen && in[plen - 1] == '\n') in[--plen] = 0; /* echo and here-strings add one */
         prompt = in;
     }
     int rc = 1;

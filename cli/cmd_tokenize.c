@@ -7,33 +7,6 @@
 #include <string.h>
 #include <time.h>
 
-/* Reads all of f into a malloc'd buffer (NUL-terminated). Returns NULL on failure. */
-static char *read_all(FILE *f, size_t *len) {
-    size_t cap = 1 << 16, n = 0;
-    char *b = malloc(cap);
-    if (!b) return NULL;
-    for (;;) {
-        if (n + 1 >= cap) {
-            char *nb = realloc(b, cap *= 2);
-            if (!nb) {
-                free(b);
-                return NULL;
-            }
-            b = nb;
-        }
-        size_t k = fread(b + n, 1, cap - n - 1, f);
-        if (!k) break;
-        n += k;
-    }
-    if (ferror(f)) {
-        free(b);
-        return NULL;
-    }
-    b[n] = 0;
-    *len = n;
-    return b;
-}
-
 /* Encodes text, growing the id buffer as needed; prints ids separated by spaces and '\n'. */
 static int encode_print(nemo_tokenizer *t, const char *text, size_t len, int bos, int eos,
                         int32_t **ids, size_t *cap) {
@@ -156,7 +129,7 @@ int cmd_tokenize(int argc, char **argv) {
     int rc = open_tok("tokenize", path, &t);
     if (rc) return rc;
     size_t len;
-    char *in = read_all(stdin, &len);
+    char *in = cli_read_all(stdin, &len);
     if (!in) {
         fprintf(stderr, "nemo tokenize: cannot read stdin\n");
         nemo_tokenizer_free(t);
@@ -215,7 +188,7 @@ int cmd_detokenize(int argc, char **argv) {
     int rc = open_tok("detokenize", path, &t);
     if (rc) return rc;
     size_t len;
-    char *in = read_all(stdin, &len);
+    char *in = cli_read_all(stdin, &len);
     int32_t *ids = NULL;
     int n = 0;
     if (!in || cli_parse_ids(in, &ids, &n)) {

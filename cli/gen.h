@@ -32,6 +32,12 @@ void gen_opts_free(gen_opts *o);
 int gen_opts_flag(const char *cmd, int argc, char **argv, int *i, gen_opts *o);
 /* The --help text of the shared flags (chat != 0: without --raw). */
 void gen_opts_help(FILE *f, int chat);
+/* Parses the whole command line of `nemo CMD`: --help/-h (prints usage to stdout), the shared
+ * flags, and at most max_pos positional arguments into pos[] (unset ones stay as they are); a
+ * surplus one is reported with extra_hint appended. Returns -1 to go on, or the exit status to
+ * return at once (0 after --help, 2 after printing an error); o is still the caller's to free. */
+int gen_opts_args(const char *cmd, int argc, char **argv, gen_opts *o, const char **pos,
+                  int max_pos, const char *extra_hint, void (*usage)(FILE *));
 
 typedef enum gen_stop {
     GEN_STOP_EOS = 0,   /* the model ended its turn */

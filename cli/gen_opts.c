@@ -187,3 +187,28 @@ int gen_opts_flag(const char *cmd, int argc, char **argv, int *i, gen_opts *o) {
     (*i)++;
     return 1;
 }
+
+int gen_opts_args(const char *cmd, int argc, char **argv, gen_opts *o, const char **pos,
+                  int max_pos, const char *extra_hint, void (*usage)(FILE *)) {
+    int n_pos = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        }
+        int k = gen_opts_flag(cmd, argc, argv, &i, o);
+        if (k < 0) return 2;
+        if (k) continue;
+        if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "nemo %s: unknown option '%s' (see nemo %s --help)\n", cmd, a, cmd);
+            return 2;
+        }
+        if (n_pos == max_pos) {
+            fprintf(stderr, "nemo %s: unexpected argument '%s'%s\n", cmd, a, extra_hint);
+            return 2;
+        }
+        pos[n_pos++] = a;
+    }
+    return -1;
+}

@@ -25,7 +25,6 @@ import importlib.util
 import json
 import os
 import random
-import subprocess
 import sys
 import time
 
@@ -56,18 +55,6 @@ def llama_throws(b):
     return False
 
 
-def batch(binary, tokenizer, data):
-    payload = b"".join(b"%d\n" % len(b) + b for b in data)
-    r = subprocess.run([binary, "tokenize", "--tokenizer", tokenizer, "--batch"], input=payload,
-                       capture_output=True, check=False)
-    if r.returncode != 0:
-        sys.exit(f"gguf_tok_diff: {binary} failed ({r.returncode}): {r.stderr.decode()[-2000:]}")
-    lines = r.stdout.decode().split("\n")
-    if len(lines) != len(data) + 1:
-        sys.exit(f"gguf_tok_diff: expected {len(data)} output lines, got {len(lines) - 1}")
-    return [[int(x) for x in line.split()] for line in lines[:-1]]
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--gguf", required=True)
@@ -96,19 +83,11 @@ def main():
         ll = Llama(model_path=a.gguf, vocab_only=True, verbose=False)
         want = [ll.tokenize(b, add_bos=False, special=False) for b in data]
     else:
-        want = batch(a.bin, a.tekken, data)
+        want = td.batch("gguf_tok_diff", a.bin, a.tekken, data)
     t1 = time.time()
-    got = batch(a.bin, a.gguf, data)
+    got = td.batch("gguf_tok_diff", a.bin, a.gguf, data)
     t2 = time.time()
-    bad = 0
-    for i, (b, w, g) in enumerate(zip(data, want, got)):
-        if g != w:
-            bad += 1
-            if bad <= 10:
-                k = next((j for j in range(min(len(g), len(w))) if g[j] != w[j]),
-                         min(len(g), len(w)))
-                print(f"DIFF #{i}: {b!r}\n  first difference at id {k}: nemo {g[k:k + 6]} "
-                      f"{a.ref} {w[k:k + 6]}")
+    bad = td.count_diffs(data, want, got, a.ref)
     print(f"gguf_tok_diff: {os.path.basename(a.gguf)} vs {a.ref}: seed {a.seed}: {len(data)} "
           f"strings, {sum(len(b) for b in data)} bytes, {sum(len(w) for w in want)} ids: "
           f"{bad} differences (reference {t1 - t0:.1f}s, nemo {t2 - t1:.1f}s)")

@@ -101,43 +101,31 @@ def make_tekken(src, out):
     print(f"wrote {out}: {len(tokens)} tokens, {len(merges)} merges", file=sys.stderr)
 
 
+def pb_varint(buf, pos):
+    """The protobuf varint at buf[pos:] and the position after it."""
+    v = shift = 0
+    while True:
+        c = buf[pos]
+        pos += 1
+        v |= (c & 0x7F) << shift
+        shift += 7
+        if c < 0x80:
+            return v, pos
+
+
 def pb_fields(buf, pos, end):
     """Yields (field, wire type, value) of one protobuf message; value is an int or bytes."""
     while pos < end:
-        key = 0
-        shift = 0
-        while True:
-            c = buf[pos]
-            pos += 1
-            key |= (c & 0x7F) << shift
-            shift += 7
-            if c < 0x80:
-                break
+        key, pos = pb_varint(buf, pos)
         f, wt = key >> 3, key & 7
         if wt == 0:
-            v = 0
-            shift = 0
-            while True:
-                c = buf[pos]
-                pos += 1
-                v |= (c & 0x7F) << shift
-                shift += 7
-                if c < 0x80:
-                    break
+            v, pos = pb_varint(buf, pos)
             yield f, wt, v
         elif wt == 1:
             yield f, wt, buf[pos:pos + 8]
             pos += 8
         elif wt == 2:
-            n = 0
-            shift = 0
-            while True:
-                c = buf[pos]
-                pos += 1
-                n |= (c & 0x7F) << shift
-                shift += 7
-                if c < 0x80:
-                    break
+            n, pos = pb_varint(buf, pos)
             yield f, wt, buf[pos:pos + n]
             pos += n
         elif wt == 5:

@@ -18,26 +18,19 @@ Usage: python scripts/golden_gguf_synth.py [--nemo build/release/nemo]
 Needs llama-cpp-python 0.3.36, gguf, numpy.
 """
 import argparse
-import hashlib
-import json
 import os
 import subprocess
 import sys
 import tempfile
 
 import numpy as np
+from golden_io import ROOT, sha256, write_json
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SYNTH = ["--preset", "nemo-tiny", "--layers", "2", "--dim", "64", "--heads", "4", "--kv-heads", "2",
          "--head-dim", "32", "--hidden", "96", "--vocab", "320", "--dtype", "bf16", "--seed", "7"]
 TYPES = ["BF16", "F16", "Q8_0"]
 PROMPTS = [[1, 22, 33, 44, 55, 66, 77, 88],
            [1] + [(37 * i + 11) % 320 for i in range(47)]]
-
-
-def sha256(path):
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
 
 
 def main():
@@ -76,9 +69,7 @@ def main():
     golden["versions"] = {"llama_cpp_python": llama_cpp.__version__, "numpy": np.__version__}
     golden["generator"] = "scripts/golden_gguf_synth.py"
     dst = os.path.join(out_dir, "synth_nemo.json")
-    with open(dst, "w") as f:
-        json.dump(golden, f, indent=1)
-        f.write("\n")
+    write_json(dst, golden)
     print(f"wrote {dst} and {', '.join(os.path.basename(p) for p in files.values())}")
 
 

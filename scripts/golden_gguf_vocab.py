@@ -20,18 +20,14 @@ transformers, gguf, mistral-common; the fixtures come from scripts/fixture.py)
 """
 import base64
 import importlib.util
-import json
 import os
 import subprocess
 import sys
 import tempfile
 
+from golden_io import fixture, write_json_lines
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def fixture(name):
-    return subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "fixture.py"), name],
-                          check=True, capture_output=True, text=True).stdout.strip()
 
 
 def tekken_texts():
@@ -84,21 +80,6 @@ CHATS = {
     "whitespace_content": [{"role": "user", "content": "  spaced  \n\n"}],
     "code": [{"role": "user", "content": "def f(x):\n    return x ** 2\n\nprint(f(3))"}],
 }
-
-
-def write_json(path, out):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w", encoding="utf-8") as f:
-        f.write("{\n")
-        items = list(out.items())
-        for k, (key, val) in enumerate(items):
-            f.write(json.dumps(key) + ": ")
-            if isinstance(val, list):
-                f.write("[\n" + ",\n".join(json.dumps(v, ensure_ascii=False) for v in val) + "\n]")
-            else:
-                f.write(json.dumps(val, ensure_ascii=False))
-            f.write(",\n" if k + 1 < len(items) else "\n")
-        f.write("}\n")
 
 
 def llama(path):
@@ -154,7 +135,7 @@ def main():
         "chats": chats,
     }
     dst = os.path.join(ROOT, "tests", "golden", "gguf_vocab", "smollm2.json")
-    write_json(dst, out)
+    write_json_lines(dst, out)
     print(f"wrote {dst}: {len(cases)} texts; transformers differs from llama.cpp on: "
           f"{disagree or 'none'}", file=sys.stderr)
 
@@ -193,7 +174,7 @@ def main():
         "cases": cases,
     }
     dst = os.path.join(ROOT, "tests", "golden", "gguf_vocab", "spm_v3.json")
-    write_json(dst, out)
+    write_json_lines(dst, out)
     print(f"wrote {dst}: {len(cases)} texts; sentencepiece differs from llama.cpp on: "
           f"{disagree or 'none'}", file=sys.stderr)
 

@@ -17,15 +17,11 @@ Needs /work/venv-style tooling: llama-cpp-python 0.3.36, transformers, gguf, num
 Usage: python scripts/golden_llamacpp.py [--kv f32|f16]
 """
 import argparse
-import hashlib
-import json
 import os
-import subprocess
-import sys
 
 import numpy as np
+from golden_io import ROOT, fixture, sha256, write_json
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # user messages; the chat template adds the system prompt and the assistant header
 MESSAGES = [
     "What is the capital of France?",
@@ -63,11 +59,8 @@ def main():
     ap.add_argument("--kv", choices=GGML_TYPE, default="f32", help="llama.cpp KV cache type")
     args = ap.parse_args()
     import llama_cpp
-    path = subprocess.check_output(
-        [sys.executable, os.path.join(ROOT, "scripts/fixture.py"), "SmolLM2-135M-Instruct.Q4_1.gguf"],
-        text=True).strip()
-    with open(path, "rb") as f:
-        sha = hashlib.sha256(f.read()).hexdigest()
+    path = fixture("SmolLM2-135M-Instruct.Q4_1.gguf")
+    sha = sha256(path)
     d, name = os.path.dirname(path), os.path.basename(path)
     prompts = chat_ids(d, name)
     settings = dict(n_ctx=512, n_batch=512, n_ubatch=512, n_threads=1, n_threads_batch=1,
@@ -139,9 +132,7 @@ def main():
         "cases": cases,
     }
     dst = os.path.join(ROOT, f"tests/golden/smollm2/llamacpp_q4_1_kv{args.kv}.json")
-    with open(dst, "w") as f:
-        json.dump(out, f, indent=1, ensure_ascii=False)
-        f.write("\n")
+    write_json(dst, out, ensure_ascii=False)
     print(f"wrote {dst}")
 
 

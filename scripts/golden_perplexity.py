@@ -19,26 +19,18 @@ Writes tests/golden/smollm2/kjv_genesis_1-11.ids (llama.cpp's token ids of the t
 tests/golden/smollm2/perplexity.json. Needs llama-cpp-python 0.3.36, gguf, numpy.
 Usage: python scripts/golden_perplexity.py
 """
-import hashlib
-import json
 import math
 import os
-import subprocess
 import sys
 
 import numpy as np
+from golden_io import ROOT, fixture, sha256, write_json
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TEXT = "tests/data/kjv_genesis_1-11.txt"
 SETTINGS = [  # (name, n_ctx, n_chunks or None for all)
     ("full", 512, None),
     ("quick", 128, 2),
 ]
-
-
-def sha256(path):
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
 
 
 def nll(logits, tok):
@@ -80,9 +72,7 @@ def main():
     import llama_cpp
     sys.path.insert(0, os.path.join(ROOT, "scripts"))
     from llamacpp_divergence import Model
-    model = subprocess.check_output(
-        [sys.executable, os.path.join(ROOT, "scripts/fixture.py"), "SmolLM2-135M-Instruct.Q4_1.gguf"],
-        text=True).strip()
+    model = fixture("SmolLM2-135M-Instruct.Q4_1.gguf")
     text_path = os.path.join(ROOT, TEXT)
     tok = llama_cpp.Llama(model_path=model, vocab_only=True, verbose=False)
     vocab = llama_cpp.llama_model_get_vocab(tok.model)
@@ -137,9 +127,7 @@ def main():
         "results": results,
     }
     dst = os.path.join(ROOT, "tests/golden/smollm2/perplexity.json")
-    with open(dst, "w") as f:
-        json.dump(out, f, indent=1)
-        f.write("\n")
+    write_json(dst, out)
     print(f"wrote {dst} and {ids_path}")
 
 

@@ -8,18 +8,14 @@ Writes tests/golden/smollm2/q4_1.json, checked by tests/cli/smollm2_golden.sh.
 Needs /work/venv-style tooling: torch, transformers, gguf, accelerate (scripts/requirements-dev.txt).
 Usage: python scripts/golden_smollm2.py
 """
-import hashlib
-import json
 import os
-import subprocess
-import sys
 
 import gguf
 import torch
 import transformers
+from golden_io import ROOT, fixture, sha256, write_json
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROMPTS = [
     "The capital of France is",
     "Once upon a time, in a small village,",
@@ -43,11 +39,8 @@ def greedy(model, ids, n):
 
 
 def main():
-    path = subprocess.check_output(
-        [sys.executable, os.path.join(ROOT, "scripts/fixture.py"), "SmolLM2-135M-Instruct.Q4_1.gguf"],
-        text=True).strip()
-    with open(path, "rb") as f:
-        sha = hashlib.sha256(f.read()).hexdigest()
+    path = fixture("SmolLM2-135M-Instruct.Q4_1.gguf")
+    sha = sha256(path)
     d, name = os.path.dirname(path), os.path.basename(path)
     tok = AutoTokenizer.from_pretrained(d, gguf_file=name)
     model = AutoModelForCausalLM.from_pretrained(d, gguf_file=name, torch_dtype=torch.float32).eval()
@@ -78,9 +71,7 @@ def main():
         "cases": cases,
     }
     dst = os.path.join(ROOT, "tests/golden/smollm2/q4_1.json")
-    with open(dst, "w") as f:
-        json.dump(out, f, indent=1, ensure_ascii=False)
-        f.write("\n")
+    write_json(dst, out, ensure_ascii=False)
     print(f"wrote {dst}")
 
 

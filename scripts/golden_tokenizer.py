@@ -7,16 +7,15 @@ Usage: /work/venv/bin/python scripts/golden_tokenizer.py   (needs mistral-common
 scripts/requirements-dev.txt; the tekken file comes from scripts/fixture.py)
 """
 import base64
-import hashlib
-import json
 import os
 import random
-import subprocess
 import sys
 
 import mistral_common
 from mistral_common.tokens.tokenizers.base import SpecialTokenPolicy
 from mistral_common.tokens.tokenizers.tekken import Tekkenizer
+
+from golden_io import fixture, sha256, write_json_lines
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -85,15 +84,8 @@ TEXTS = {
 }
 
 
-def sha256(path):
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
-
-
 def main():
-    path = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "fixture.py"),
-                           "tekken_240718.json"], check=True, capture_output=True,
-                          text=True).stdout.strip()
+    path = fixture("tekken_240718.json")
     tok = Tekkenizer.from_file(path)
     cases = []
     for name, text in TEXTS.items():
@@ -137,18 +129,7 @@ def main():
         "decode": decode,
     }
     dst = os.path.join(ROOT, "tests", "golden", "tokenizer", "tekken_240718.json")
-    # one object per line: small diffs when mistral-common changes
-    with open(dst, "w", encoding="utf-8") as f:
-        f.write("{\n")
-        items = list(out.items())
-        for k, (key, val) in enumerate(items):
-            f.write(json.dumps(key) + ": ")
-            if isinstance(val, list):
-                f.write("[\n" + ",\n".join(json.dumps(v, ensure_ascii=False) for v in val) + "\n]")
-            else:
-                f.write(json.dumps(val, ensure_ascii=False))
-            f.write(",\n" if k + 1 < len(items) else "\n")
-        f.write("}\n")
+    write_json_lines(dst, out)  # one object per line: small diffs when mistral-common changes
     print(f"wrote {dst}: {len(cases)} texts, {sum(len(c['ids']) for c in cases)} ids",
           file=sys.stderr)
 

@@ -92,6 +92,34 @@ def rand_string(rng):
     return b
 
 
+def batch(prog, binary, tokenizer, data):
+    """The ids `nemo tokenize --batch` gives for each byte string of data (one process)."""
+    payload = b"".join(b"%d\n" % len(b) + b for b in data)
+    r = subprocess.run([binary, "tokenize", "--tokenizer", tokenizer, "--batch"], input=payload,
+                       capture_output=True, check=False)
+    if r.returncode != 0:
+        sys.exit(f"{prog}: {binary} failed ({r.returncode}): {r.stderr.decode()[-2000:]}")
+    lines = r.stdout.decode().split("\n")
+    if len(lines) != len(data) + 1:
+        sys.exit(f"{prog}: expected {len(data)} output lines, got {len(lines) - 1}")
+    return [[int(x) for x in line.split()] for line in lines[:-1]]
+
+
+def count_diffs(data, want, got, ref):
+    """How many strings nemo's ids (got) differ on from the reference's (want); prints the first
+    10, with the first differing id."""
+    bad = 0
+    for i, (b, w, g) in enumerate(zip(data, want, got)):
+        if g != w:
+            bad += 1
+            if bad <= 10:
+                k = next((j for j in range(min(len(g), len(w))) if g[j] != w[j]),
+                         min(len(g), len(w)))
+                print(f"DIFF #{i}: {b!r}\n  first difference at id {k}: nemo {g[k:k + 6]} "
+                      f"{ref} {w[k:k + 6]}")
+    return bad
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=100000)
@@ -110,25 +138,9 @@ def main():
     tok = Tekkenizer.from_file(tekken)
     want = [tok.encode(b.decode("utf-8", errors="replace"), bos=False, eos=False) for b in data]
     t1 = time.time()
-    payload = b"".join(b"%d\n" % len(b) + b for b in data)
-    r = subprocess.run([args.bin, "tokenize", "--tokenizer", tekken, "--batch"], input=payload,
-                       capture_output=True, check=False)
+    got = batch("tok_diff", args.bin, tekken, data)
     t2 = time.time()
-    if r.returncode != 0:
-        sys.exit(f"tok_diff: {args.bin} failed ({r.returncode}): {r.stderr.decode()[-2000:]}")
-    lines = r.stdout.decode().split("\n")
-    if len(lines) != args.n + 1:
-        sys.exit(f"tok_diff: expected {args.n} output lines, got {len(lines) - 1}")
-    bad = 0
-    for i, (b, w, line) in enumerate(zip(data, want, lines)):
-        got = [int(x) for x in line.split()]
-        if got != w:
-            bad += 1
-            if bad <= 10:
-                k = next((j for j in range(min(len(got), len(w))) if got[j] != w[j]),
-                         min(len(got), len(w)))
-                print(f"DIFF #{i}: {b!r}\n  first difference at id {k}: nemo {got[k:k + 6]} "
-                      f"mistral-common {w[k:k + 6]}")
+    bad = count_diffs(data, want, got, "mistral-common")
     nbytes = sum(len(b) for b in data)
     print(f"tok_diff: seed {args.seed}: {args.n} strings, {nbytes} bytes, "
           f"{sum(len(w) for w in want)} ids: {bad} differences "

@@ -6,42 +6,10 @@
  * binary heap with lazily dropped stale entries. A byte with no token of its own is dropped,
  * as llama.cpp drops it. */
 #include "tokenizer/bpe.h"
+#include "tokenizer/frag.h"
+#include "tokenizer/merge_heap.h"
 
 #include <stdlib.h>
-
-typedef struct heap_ent {
-    uint32_t prio, pos; /* pos: index of the left symbol (fixed for its life) */
-} heap_ent;
-
-static inline int ent_less(heap_ent a, heap_ent b) {
-    return a.prio < b.prio || (a.prio == b.prio && a.pos < b.pos);
-}
-
-static void heap_push(heap_ent *h, size_t *n, heap_ent e) {
-    size_t i = (*n)++;
-    while (i > 0) {
-        size_t up = (i - 1) / 2;
-        if (!ent_less(e, h[up])) break;
-        h[i] = h[up];
-        i = up;
-    }
-    h[i] = e;
-}
-
-static heap_ent heap_pop(heap_ent *h, size_t *n) {
-    heap_ent top = h[0], last = h[--(*n)];
-    size_t i = 0;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= *n) break;
-        if (c + 1 < *n && ent_less(h[c + 1], h[c])) c++;
-        if (!ent_less(h[c], last)) break;
-        h[i] = h[c];
-        i = c;
-    }
-    if (*n) h[i] = last;
-    return top;
-}
 
 /* Per-call memo of merged words: natural text repeats its words, and merging one costs tens
  * of hash look-ups where the memo costs one compare. Direct-mapped by the word's hash; words and
@@ -168,7 +136,7 @@ static int word_cb(void *user, const uint8_t *w, size_t n) {
     }
     /* per symbol: token id, next symbol, previous symbol, pending pair priority and result;
      * then the heap (one live entry per symbol, each merge pushes at most two) */
-    size_t need = n * (2 * sizeof(int32_t) + 3 * sizeof(uint32_t)) + 3 * n * sizeof(heap_ent);
+    size_t need = n * (2 * sizeof(int32_t) + 3 * sizeof(uint32_t)) + 3 * n * sizeof(nemo_merge_ent);
     if (need > e->work_cap) {
         void *p = realloc(e->work, need);
         if (!p) return -1;
@@ -178,7 +146,7 @@ static int word_cb(void *user, const uint8_t *w, size_t n) {
     uint32_t m = (uint32_t)n;
     int32_t *id = e->work, *res = id + n;
     uint32_t *next = (uint32_t *)(res + n), *prev = next + n, *prio = prev + n;
-    heap_ent *h = (heap_ent *)(prio + n);
+    nemo_merge_ent *h = (nemo_merge_ent *)(prio + n);
     size_t hn = 0;
     for (uint32_t i = 0; i < m; i++) {
         id[i] = b->byte_id[w[i]];
@@ -187,23 +155,23 @@ static int word_cb(void *user, const uint8_t *w, size_t n) {
     }
     for (uint32_t i = 0; i < m; i++) {
         prio[i] = pair_prio(b, id, next, m, i, &res[i]);
-        if (prio[i] != NONE) heap_push(h, &hn, (heap_ent){prio[i], i});
+        if (prio[i] != NONE) nemo_merge_push(h, &hn, (nemo_merge_ent){prio[i], i});
     }
     while (hn) {
-        heap_ent top = heap_pop(h, &hn);
+        nemo_merge_ent top = nemo_merge_pop(h, &hn);
         uint32_t i = top.pos;
-        if (id[i] == -2 || prio[i] != top.prio) continue; /* merged away or changed: stale */
+        if (id[i] == -2 || prio[i] != top.key) continue; /* merged away or changed: stale */
         uint32_t j = next[i];
         id[i] = res[i];
         id[j] = -2;
         next[i] = next[j];
         if (next[i] < m) prev[next[i]] = i;
         prio[i] = pair_prio(b, id, next, m, i, &res[i]);
-        if (prio[i] != NONE) heap_push(h, &hn, (heap_ent){prio[i], i});
+        if (prio[i] != NONE) nemo_merge_push(h, &hn, (nemo_merge_ent){prio[i], i});
         if (prev[i] != NONE) {
             uint32_t a = prev[i];
             prio[a] = pair_prio(b, id, next, m, a, &res[a]);
-            if (prio[a] != NONE) heap_push(h, &hn, (heap_ent){prio[a], a});
+            if (prio[a] != NONE) nemo_merge_push(h, &hn, (nemo_merge_ent){prio[a], a});
         }
     }
     size_t k = 0; /* the result, compacted into res[] (free now) */
@@ -214,61 +182,13 @@ static int word_cb(void *user, const uint8_t *w, size_t n) {
     return 0;
 }
 
-/* Fragments of the text: [off, off + len) raw text, or a USER_DEFINED token. */
-typedef struct frag {
-    size_t off, len;
-    int32_t token; /* -1: raw text */
-} frag;
-
-static const uint8_t *find(const uint8_t *h, size_t hn, const char *nd, size_t nn) {
-    if (nn == 0 || nn > hn) return NULL;
-    for (const uint8_t *p = h; (p = memchr(p, (uint8_t)nd[0], hn - (size_t)(p - h)));) {
-        if (hn - (size_t)(p - h) < nn) return NULL;
-        if (!memcmp(p, nd, nn)) return p;
-        p++;
-    }
-    return NULL;
-}
-
-/* Cuts every USER_DEFINED token out of the raw fragments (llama.cpp's tokenizer_st_partition
- * with parse_special=false). *fr is malloc'd. */
-static int partition(const nemo_bpe *b, const uint8_t *s, size_t n, frag **fr, size_t *nf) {
-    size_t cap = 8, k = 1;
-    frag *f = malloc(cap * sizeof *f);
-    if (!f) return -1;
-    f[0] = (frag){0, n, -1};
+/* Cuts every USER_DEFINED token out of the text (b->user is longest first). */
+static int partition(const nemo_bpe *b, const char *s, size_t n, nemo_frags *fs) {
+    if (nemo_frags_init(fs, n)) return -1;
     for (int32_t u = 0; u < b->n_user; u++) {
         int32_t tok = b->user[u];
-        const char *t = b->text + b->toff[tok];
-        size_t tl = b->tlen[tok];
-        for (size_t i = 0; i < k; i++) {
-            if (f[i].token >= 0) continue;
-            const uint8_t *p = find(s + f[i].off, f[i].len, t, tl);
-            if (!p) continue;
-            /* replace f[i] by left, token, right (right is searched again next iteration) */
-            size_t at = (size_t)(p - s), end = f[i].off + f[i].len;
-            frag left = {f[i].off, at - f[i].off, -1}, right = {at + tl, end - at - tl, -1};
-            size_t add = (left.len > 0) + (right.len > 0);
-            if (k + add > cap) {
-                cap = 2 * (k + add);
-                frag *nf2 = realloc(f, cap * sizeof *f);
-                if (!nf2) {
-                    free(f);
-                    return -1;
-                }
-                f = nf2;
-            }
-            memmove(f + i + 1 + add, f + i + 1, (k - i - 1) * sizeof *f);
-            k += add;
-            size_t w = i;
-            if (left.len) f[w++] = left;
-            f[w++] = (frag){at, tl, tok};
-            if (right.len) f[w] = right;
-            i = w - 1; /* the loop's i++ lands on right */
-        }
+        if (nemo_frags_cut(fs, s, b->text + b->toff[tok], b->tlen[tok], tok)) return -1;
     }
-    *fr = f;
-    *nf = k;
     return 0;
 }
 
@@ -280,16 +200,17 @@ nemo_status nemo_bpe_encode(const nemo_bpe *b, const char *text, size_t len, int
     if (len >= MEMO_MIN_TEXT) e.memo = calloc(MEMO_SLOTS, sizeof *e.memo); /* NULL: no memo */
     if (bos >= 0) put(&e, bos);
     const uint8_t *s = (const uint8_t *)text;
-    frag one = {0, len, -1}, *fr = &one;
-    size_t nf = 1;
-    int fail = b->n_user && len ? partition(b, s, len, &fr, &nf) : 0;
-    for (size_t i = 0; i < nf && !fail; i++) {
-        if (fr[i].token >= 0)
-            put(&e, fr[i].token);
+    nemo_frag one = {0, len, -1};
+    nemo_frags fs = {&one, 1, 1}; /* no USER_DEFINED tokens: the whole text, no allocation */
+    int fail = 0;
+    if (b->n_user && len) fail = partition(b, text, len, &fs);
+    for (size_t i = 0; i < fs.n && !fail; i++) {
+        if (fs.f[i].id >= 0)
+            put(&e, fs.f[i].id);
         else
-            fail = nemo_bpe_pretok(b->pre, s + fr[i].off, fr[i].len, word_cb, &e);
+            fail = nemo_bpe_pretok(b->pre, s + fs.f[i].off, fs.f[i].len, word_cb, &e);
     }
-    if (fr != &one) free(fr);
+    if (fs.f != &one) nemo_frags_free(&fs);
     free(e.work);
     free(e.gtext);
     free(e.memo);

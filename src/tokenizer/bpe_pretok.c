@@ -156,30 +156,11 @@ static int smollm_range(split *s) {
     return a < s->n ? gpt2_range(s, a, s->n) : 0;
 }
 
-/* Python's bytes.decode("utf-8", "replace") of s[0..n) into a new buffer. */
-static uint8_t *repair(const uint8_t *s, size_t n, size_t *out_n) {
-    uint8_t *o = malloc(3 * n + 1);
-    if (!o) return NULL;
-    size_t w = 0, i = 0;
-    while (i < n) {
-        size_t v = nemo_utf8_valid_prefix(s + i, n - i);
-        memcpy(o + w, s + i, v);
-        w += v;
-        i += v;
-        if (i >= n) break;
-        int incomplete;
-        i += nemo_utf8_invalid_len(s + i, n - i, &incomplete);
-        memcpy(o + w, "\xEF\xBF\xBD", 3);
-        w += 3;
-    }
-    *out_n = w;
-    return o;
-}
-
 static int tekken_split(const uint8_t *s, size_t n, nemo_bpe_emit emit, void *user) {
     uint8_t *fixed = NULL;
-    if (nemo_utf8_valid_prefix(s, n) < n) {
-        fixed = repair(s, n, &n);
+    size_t valid = nemo_utf8_valid_prefix(s, n);
+    if (valid < n) {
+        fixed = nemo_utf8_replace_invalid(s, n, valid, &n);
         if (!fixed) return -1;
         s = fixed;
     }

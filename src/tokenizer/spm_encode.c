@@ -12,6 +12,7 @@
  *   going to the leftmost pair; a binary heap with lazy deletion keeps this O(n log n).
  * - A symbol that is not a piece is unknown: with byte_fallback it becomes its UTF-8 bytes as
  *   <0xXX> pieces, otherwise the <unk> id. */
+#include "tokenizer/frag.h"
 #include "tokenizer/spm_internal.h"
 
 #include <stdlib.h>
@@ -274,65 +275,32 @@ static int bpe_encode(const nemo_spm *s, const char *t, size_t n, emit *e) {
  * remaining fragment is normalized and merged on its own, with the dummy prefix when it is the
  * first fragment or follows a cut-out piece. norm has room for 3 * len + 3 bytes. */
 static int encode_llama(const nemo_spm *s, const char *text, size_t len, char *norm, emit *e) {
-    typedef struct frag {
-        size_t off, len;
-        int32_t id; /* -1: text */
-    } frag;
-    size_t k = 1, cap = 8;
-    frag *f = malloc(cap * sizeof *f);
-    if (!f) return -1;
-    f[0] = (frag){0, len, -1};
+    nemo_frags fs;
+    if (nemo_frags_init(&fs, len)) return -1;
     /* user_ids are in id order; llama.cpp takes them longest first */
     for (uint32_t want = s->max_piece_len; want > 0 && s->n_user; want--) {
         for (int32_t u = 0; u < s->n_user; u++) {
             int32_t id = s->user_ids[u];
-            size_t pl = s->len[id];
-            if (pl != want) continue;
-            const char *pc = nemo_spm_str(s, id);
-            for (size_t i = 0; i < k; i++) {
-                if (f[i].id >= 0 || f[i].len < pl) continue;
-                const char *base = text + f[i].off, *hit = NULL;
-                for (size_t j = 0; j + pl <= f[i].len; j++)
-                    if (base[j] == pc[0] && !memcmp(base + j, pc, pl)) {
-                        hit = base + j;
-                        break;
-                    }
-                if (!hit) continue;
-                size_t at = (size_t)(hit - text), end = f[i].off + f[i].len;
-                frag left = {f[i].off, at - f[i].off, -1}, right = {at + pl, end - at - pl, -1};
-                size_t add = (left.len > 0) + (right.len > 0);
-                if (k + add > cap) {
-                    cap = 2 * (k + add);
-                    frag *nf = realloc(f, cap * sizeof *f);
-                    if (!nf) {
-                        free(f);
-                        return -1;
-                    }
-                    f = nf;
-                }
-                memmove(f + i + 1 + add, f + i + 1, (k - i - 1) * sizeof *f);
-                k += add;
-                size_t w = i;
-                if (left.len) f[w++] = left;
-                f[w++] = (frag){at, pl, id};
-                if (right.len) f[w] = right;
-                i = w - 1; /* the loop's i++ lands on right */
+            if (s->len[id] != want) continue;
+            if (nemo_frags_cut(&fs, text, nemo_spm_str(s, id), want, id)) {
+                nemo_frags_free(&fs);
+                return -1;
             }
         }
     }
     int rc = 0, prev_special = 1;
-    for (size_t i = 0; i < k && !rc; i++) {
-        if (f[i].id >= 0) {
-            put(e, f[i].id);
+    for (size_t i = 0; i < fs.n && !rc; i++) {
+        const nemo_frag *f = &fs.f[i];
+        if (f->id >= 0) {
+            put(e, f->id);
             prev_special = 1;
             continue;
         }
-        size_t n =
-            normalize(s, text + f[i].off, f[i].len, norm, s->add_dummy_prefix && prev_special);
+        size_t n = normalize(s, text + f->off, f->len, norm, s->add_dummy_prefix && prev_special);
         rc = bpe_encode(s, norm, n, e);
         prev_special = 0;
     }
-    free(f);
+    nemo_frags_free(&fs);
     return rc;
 }
 

@@ -4,6 +4,7 @@
  * adjacent pair whose concatenation has the lowest rank, leftmost first. Ids are rank +
  * n_special. No allocation unless the input has invalid UTF-8 or a pre-token is longer than
  * NEMO_TEKKEN_SMALL_PIECE bytes. */
+#include "tokenizer/merge_heap.h"
 #include "tokenizer/tekken.h"
 #include "tokenizer/unicode.h"
 
@@ -87,47 +88,13 @@ static long bpe_small(const nemo_tekken *t, nemo_tekken_lc_ent *lc, const uint8_
 /* Long pieces: a doubly linked list of parts and a binary min-heap of candidate merges keyed
  * by (rank, start offset); entries made stale by a merge are skipped when popped. Picks the
  * same merge as the scan above at every step (lowest rank, then leftmost), so same result. */
-typedef struct heap_ent {
-    uint32_t rank, pos; /* pos: start offset of the left part (fixed for the part's life) */
-} heap_ent;
-
-static inline int ent_less(heap_ent a, heap_ent b) {
-    return a.rank < b.rank || (a.rank == b.rank && a.pos < b.pos);
-}
-
-static void heap_push(heap_ent *h, size_t *n, heap_ent e) {
-    size_t i = (*n)++;
-    while (i > 0) {
-        size_t up = (i - 1) / 2;
-        if (!ent_less(e, h[up])) break;
-        h[i] = h[up];
-        i = up;
-    }
-    h[i] = e;
-}
-
-static heap_ent heap_pop(heap_ent *h, size_t *n) {
-    heap_ent top = h[0], last = h[--(*n)];
-    size_t i = 0;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= *n) break;
-        if (c + 1 < *n && ent_less(h[c + 1], h[c])) c++;
-        if (!ent_less(h[c], last)) break;
-        h[i] = h[c];
-        i = c;
-    }
-    if (*n) h[i] = last;
-    return top;
-}
-
 static long bpe_heap(const nemo_tekken *t, nemo_tekken_work *w, const uint8_t *p, size_t n,
                      uint32_t *out) {
     nemo_tekken_lc_ent *lc = w->lc;
     /* per byte position: end of the part starting there (0 = not a part start), the part's
      * rank, the previous part start, the pending pair rank; plus the heap (at most one live
      * entry per position, and each merge pushes at most two) */
-    size_t need = n * 4 * sizeof(uint32_t) + 3 * n * sizeof(heap_ent);
+    size_t need = n * 4 * sizeof(uint32_t) + 3 * n * sizeof(nemo_merge_ent);
     if (need > w->heap_cap) {
         void *s = realloc(w->heap, need);
         if (!s) return -1;
@@ -135,30 +102,32 @@ static long bpe_heap(const nemo_tekken *t, nemo_tekken_work *w, const uint8_t *p
         w->heap_cap = need;
     }
     uint32_t *end = w->heap, *part = end + n, *prev = part + n, *pair = prev + n;
-    heap_ent *h = (heap_ent *)(pair + n);
+    nemo_merge_ent *h = (nemo_merge_ent *)(pair + n);
     size_t hn = 0;
     for (size_t i = 0; i < n; i++) {
         end[i] = (uint32_t)i + 1;
         part[i] = p[i];
         prev[i] = (uint32_t)i - 1; /* UINT32_MAX for the first */
         pair[i] = i + 1 < n ? rank_of(t, lc, p + i, 2) : NEMO_TEKKEN_NO_RANK;
-        if (pair[i] != NEMO_TEKKEN_NO_RANK) heap_push(h, &hn, (heap_ent){pair[i], (uint32_t)i});
+        if (pair[i] != NEMO_TEKKEN_NO_RANK)
+            nemo_merge_push(h, &hn, (nemo_merge_ent){pair[i], (uint32_t)i});
     }
     while (hn) {
-        heap_ent e = heap_pop(h, &hn);
+        nemo_merge_ent e = nemo_merge_pop(h, &hn);
         uint32_t i = e.pos;
-        if (!end[i] || pair[i] != e.rank) continue; /* stale */
-        uint32_t j = end[i];                        /* right part */
+        if (!end[i] || pair[i] != e.key) continue; /* stale */
+        uint32_t j = end[i];                       /* right part */
         end[i] = end[j];
         end[j] = 0;
-        part[i] = e.rank;
+        part[i] = e.key;
         if (end[i] < n) prev[end[i]] = i;
         pair[i] = end[i] < n ? rank_of(t, lc, p + i, end[end[i]] - i) : NEMO_TEKKEN_NO_RANK;
-        if (pair[i] != NEMO_TEKKEN_NO_RANK) heap_push(h, &hn, (heap_ent){pair[i], i});
+        if (pair[i] != NEMO_TEKKEN_NO_RANK) nemo_merge_push(h, &hn, (nemo_merge_ent){pair[i], i});
         if (i > 0) {
             uint32_t a = prev[i];
             pair[a] = rank_of(t, lc, p + a, end[i] - a);
-            if (pair[a] != NEMO_TEKKEN_NO_RANK) heap_push(h, &hn, (heap_ent){pair[a], a});
+            if (pair[a] != NEMO_TEKKEN_NO_RANK)
+                nemo_merge_push(h, &hn, (nemo_merge_ent){pair[a], a});
         }
     }
     long k = 0;
@@ -214,28 +183,6 @@ static void memo_put(memo *m, size_t off, size_t len, uint32_t hash, const uint3
     m->n += k;
 }
 
-/* Copy of s[0..n) with each invalid UTF-8 sequence replaced by U+FFFD (Python's
- * errors="replace"), i.e. the str mistral-common would receive for these bytes. */
-static uint8_t *repair_utf8(const uint8_t *s, size_t n, size_t valid, size_t *out_len) {
-    uint8_t *o = malloc(valid + (n - valid) * 3 + 1);
-    if (!o) return NULL;
-    memcpy(o, s, valid);
-    size_t w = valid, i = valid;
-    while (i < n) {
-        size_t v = nemo_utf8_valid_prefix(s + i, n - i);
-        memcpy(o + w, s + i, v);
-        w += v;
-        i += v;
-        if (i >= n) break;
-        int incomplete;
-        i += nemo_utf8_invalid_len(s + i, n - i, &incomplete);
-        memcpy(o + w, "\xEF\xBF\xBD", 3);
-        w += 3;
-    }
-    *out_len = w;
-    return o;
-}
-
 nemo_status nemo_tekken_encode(const nemo_tekken *t, const char *text, size_t len, int add_bos,
                                int add_eos, int32_t *ids, size_t cap, size_t *n_out,
                                nemo_error *err) {
@@ -248,7 +195,7 @@ nemo_status nemo_tekken_encode(const nemo_tekken *t, const char *text, size_t le
     uint8_t *fixed = NULL;
     size_t n = len, valid = len ? nemo_utf8_valid_prefix(s, len) : 0;
     if (valid < len) {
-        fixed = repair_utf8(s, len, valid, &n);
+        fixed = nemo_utf8_replace_invalid(s, len, valid, &n);
         if (!fixed) return nemo_fail(err, NEMO_ERR_NOMEM, "tekken encode: out of memory");
         s = fixed;
     }

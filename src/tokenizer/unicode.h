@@ -69,4 +69,10 @@ size_t nemo_utf8_invalid_len(const uint8_t *s, size_t n, int *incomplete);
 /* Index of the first byte of s[0..n) that is not valid UTF-8, or n if all of it is valid. */
 size_t nemo_utf8_valid_prefix(const uint8_t *s, size_t n);
 
+/* A malloc'd copy of s[0..n) with each invalid sequence replaced by U+FFFD, as Python's
+ * bytes.decode("utf-8", errors="replace") gives it (the str mistral-common would see); valid is
+ * nemo_utf8_valid_prefix(s, n), already known to the callers. Its length goes to *out_len;
+ * NULL when out of memory. */
+uint8_t *nemo_utf8_replace_invalid(const uint8_t *s, size_t n, size_t valid, size_t *out_len);
+
 #endif

@@ -1,7 +1,10 @@
 /* utf8.c — UTF-8 validation and the U+FFFD replacement rule (maximal subpart, as in Python's
- * errors="replace"), shared by the encoder (invalid input) and the decoders (tokens that cut
- * characters apart). Declared in tokenizer/unicode.h. */
+ * errors="replace"), shared by the encoders (invalid input: tekken_encode.c, bpe_pretok.c) and
+ * the decoders (tokens that cut characters apart). Declared in tokenizer/unicode.h. */
 #include "tokenizer/unicode.h"
+
+#include <stdlib.h>
+#include <string.h>
 
 size_t nemo_utf8_invalid_len(const uint8_t *s, size_t n, int *incomplete) {
     *incomplete = 0;
@@ -54,4 +57,24 @@ size_t nemo_utf8_valid_prefix(const uint8_t *s, size_t n) {
         i += (size_t)k;
     }
     return n;
+}
+
+uint8_t *nemo_utf8_replace_invalid(const uint8_t *s, size_t n, size_t valid, size_t *out_len) {
+    uint8_t *o = malloc(valid + (n - valid) * 3 + 1);
+    if (!o) return NULL;
+    memcpy(o, s, valid);
+    size_t w = valid, i = valid;
+    while (i < n) {
+        size_t v = nemo_utf8_valid_prefix(s + i, n - i);
+        memcpy(o + w, s + i, v);
+        w += v;
+        i += v;
+        if (i >= n) break;
+        int incomplete;
+        i += nemo_utf8_invalid_len(s + i, n - i, &incomplete);
+        memcpy(o + w, "\xEF\xBF\xBD", 3);
+        w += 3;
+    }
+    *out_len = w;
+    return o;
 }

@@ -5,15 +5,7 @@
 # /reset /help, tool calls answered with /tool, and Ctrl-C on a pseudo-terminal (libedit path):
 # stops the answer, keeps the session, Ctrl-C / Ctrl-D at the prompt exit.
 set -uo pipefail
-NEMO=${NEMO_BIN:-build/asan/nemo}
-REL=${NEMO_RELEASE_BIN:-build/release/nemo}
-TEK=${NEMO_TEKKEN:-$(python3 scripts/fixture.py tekken_240718.json)}
-T=${NEMO_TEST_TMP:-/tmp}/chat_cli
-rm -rf "$T" && mkdir -p "$T"
-fail() { echo "  FAIL: $*"; exit 1; }
-M=$T/m
-$REL synth "$M" --preset nemo-tiny --dim 64 --vocab 131072 --tokenizer "$TEK" --quiet >/dev/null ||
-    fail "synth"
+. "$(dirname "$0")/tiny_nemo.bash" chat_cli
 # nth "prompt ids" / "generated ids" line of the stderr log
 nth() { sed -n "s/^$2: //p" "$T/err" | sed -n "${1}p"; }
 enc() { $REL encode-chat --tokenizer "$TEK"; }

@@ -3,24 +3,9 @@
 sends a message, interrupts the answer with Ctrl-C (SIGINT to the process group via the tty's
 interrupt character), checks the prompt comes back and the next message is answered, then
 exits with Ctrl-D. Usage: chat_pty.py NEMO_BIN MODEL [extra nemo chat args]. Exit 0 = pass."""
-import os, pty, sys, time, select
+import os, pty, sys, time
 
-def read_until(fd, pred, timeout):
-    buf = b""
-    end = time.time() + timeout
-    while time.time() < end:
-        r, _, _ = select.select([fd], [], [], 0.1)
-        if r:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            buf += chunk
-            if pred(buf):
-                return buf, True
-    return buf, False
+from ptyio import read_until
 
 def main():
     nemo, model = sys.argv[1], sys.argv[2]

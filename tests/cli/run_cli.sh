@@ -5,15 +5,7 @@
 # --quiet, --tools files accepted / rejected, tool calls printed as JSON (model output forced
 # with the documented --force-ids testing aid), clear errors, one valgrind run.
 set -uo pipefail
-NEMO=${NEMO_BIN:-build/asan/nemo}
-REL=${NEMO_RELEASE_BIN:-build/release/nemo}
-TEK=${NEMO_TEKKEN:-$(python3 scripts/fixture.py tekken_240718.json)}
-T=${NEMO_TEST_TMP:-/tmp}/run_cli
-rm -rf "$T" && mkdir -p "$T"
-fail() { echo "  FAIL: $*"; exit 1; }
-M=$T/m
-$REL synth "$M" --preset nemo-tiny --dim 64 --vocab 131072 --tokenizer "$TEK" --quiet >/dev/null ||
-    fail "synth with --tokenizer"
+. "$(dirname "$0")/tiny_nemo.bash" run_cli
 cmp -s "$M/tekken.json" "$TEK" || fail "synth did not copy tekken.json"
 # a vocabulary larger than the model's is refused, by synth and by run
 $REL synth "$T/small" --preset nemo-tiny --tokenizer "$TEK" --quiet 2>"$T/err" && fail "synth vocab mismatch accepted"

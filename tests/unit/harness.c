@@ -44,3 +44,23 @@ const char *test_repo_path(const char *rel) {
     snprintf(buf, sizeof buf, "%s/%s", root ? root : ".", rel);
     return buf;
 }
+
+/* One ring per function, on purpose: tests keep a folder from test_sub in a variable and call
+ * test_file_in on it many times (test_synth's shard test makes 8 such calls on one folder).
+ * Were both on one ring, the 8th call would write the buffer that holds the folder while
+ * snprintf reads it as its argument: an overlapping copy, a garbled path. */
+const char *test_sub(const char *name) {
+    static char buf[8][1024];
+    static int k;
+    k = (k + 1) % 8;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", test_tmpdir(), name);
+    return buf[k];
+}
+
+const char *test_file_in(const char *dir, const char *name) {
+    static char buf[8][2048];
+    static int k;
+    k = (k + 1) % 8;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
+    return buf[k];
+}

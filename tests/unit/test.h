@@ -4,6 +4,7 @@
 #define NEMO_TEST_H
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +46,32 @@ int test_finish(void);
 const char *test_tmpdir(void);
 /* Path of a file under the repository root ($NEMO_ROOT or "."). Static buffer. */
 const char *test_repo_path(const char *rel);
+/* test_tmpdir()/name. From a ring of 8 static buffers: valid until 8 more test_sub calls
+ * (test_file_in calls do not reuse them). */
+const char *test_sub(const char *name);
+/* dir/name, from a ring of 8 static buffers of its own: valid until 8 more test_file_in calls. */
+const char *test_file_in(const char *dir, const char *name);
 
 #define RUN(fn) test_run(#fn, fn)
+
+/* A seeded linear congruential generator for test data (each test keeps its own state, so its
+ * data does not depend on other tests): the next 24 random bits, and a float uniform in
+ * [-1, 1) made from them. */
+static inline uint32_t test_urand(uint32_t *state) {
+    *state = *state * 1664525u + 1013904223u;
+    return *state >> 8;
+}
+static inline float test_frand(uint32_t *state) {
+    return (float)test_urand(state) / (float)(1u << 23) - 1.0f;
+}
+
+/* a and b have the same bits (any two NaNs count as equal: payloads are not a contract). */
+static inline int test_same_bits(float a, float b) {
+    if (isnan(a) && isnan(b)) return 1;
+    uint32_t x, y;
+    memcpy(&x, &a, 4);
+    memcpy(&y, &b, 4);
+    return x == y;
+}
 
 #endif

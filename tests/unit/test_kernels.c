@@ -13,19 +13,10 @@
 
 static uint32_t rng = 2024;
 static uint32_t urand(void) {
-    rng = rng * 1664525u + 1013904223u;
-    return rng >> 8;
+    return test_urand(&rng);
 }
 static float frand(void) { /* uniform in [-1, 1) */
-    return (float)urand() / (float)(1u << 23) - 1.0f;
-}
-
-static int same_bits(float a, float b) {
-    if (isnan(a) && isnan(b)) return 1; /* NaN payloads are not part of the contract */
-    uint32_t x, y;
-    memcpy(&x, &a, 4);
-    memcpy(&y, &b, 4);
-    return x == y;
+    return test_frand(&rng);
 }
 
 static const nemo_dtype DTYPES[] = {NEMO_DTYPE_F32,     NEMO_DTYPE_F16,  NEMO_DTYPE_BF16,
@@ -136,7 +127,7 @@ static void test_to_f32_bitwise(void) {
                 ks[l]->to_f32[t](buf, got, n);
                 int bad = 0;
                 for (int64_t i = 0; i < n && bad < 3; i++)
-                    if (!same_bits(got[i], want[i])) {
+                    if (!test_same_bits(got[i], want[i])) {
                         bad++;
                         CHECK_MSG(0, "%s %s n=%lld value %lld: got %a want %a",
                                   nemo_cpu_level_name(ks[l]->level), nemo_dtype_name(t),
@@ -180,13 +171,14 @@ static void test_dot(void) {
             float o[4];
             ks[l]->dot4(w, n, x, n, o);
             for (int r = 0; r < 4; r++)
-                CHECK_MSG(same_bits(o[r], ks[l]->dot(w + r * n, x, n)), "%s dot4 n=%lld row %d",
-                          nemo_cpu_level_name(ks[l]->level), (long long)n, r);
+                CHECK_MSG(test_same_bits(o[r], ks[l]->dot(w + r * n, x, n)),
+                          "%s dot4 n=%lld row %d", nemo_cpu_level_name(ks[l]->level), (long long)n,
+                          r);
         }
         /* AVX-512 follows the AVX2 order lane for lane (so it can reuse the fused kernels) */
         const nemo_kernels *a2 = nemo_kernels_for(NEMO_CPU_AVX2),
                            *a5 = nemo_kernels_for(NEMO_CPU_AVX512);
-        if (a2 && a5) CHECK(same_bits(a2->dot(w, x, n), a5->dot(w, x, n)));
+        if (a2 && a5) CHECK(test_same_bits(a2->dot(w, x, n), a5->dot(w, x, n)));
     }
     free(w);
     free(x);
@@ -214,7 +206,7 @@ static void test_dot_row(void) {
                 if (!ks[l]->dot_row[t]) continue;
                 ks[l]->to_f32[t](buf, wf, n);
                 float want = ks[l]->dot(wf, x, n), got = ks[l]->dot_row[t](buf, x, n);
-                CHECK_MSG(same_bits(got, want), "%s %s n=%lld: fused %a, convert+dot %a",
+                CHECK_MSG(test_same_bits(got, want), "%s %s n=%lld: fused %a, convert+dot %a",
                           nemo_cpu_level_name(ks[l]->level), nemo_dtype_name(t), (long long)n, got,
                           want);
             }
@@ -244,7 +236,7 @@ static void test_axpy(void) {
                 double ref = (double)y0[i] + (double)a * x[i];
                 CHECK(fabs(y[i] - ref) <= 0x1p-23 * (fabs(y0[i]) + fabs(a * x[i])));
             }
-            CHECK(n == 1001 || same_bits(y[n], y0[n])); /* nothing past the end */
+            CHECK(n == 1001 || test_same_bits(y[n], y0[n])); /* nothing past the end */
         }
     }
 }
@@ -375,8 +367,8 @@ static void test_q8(void) {
                 nemo_cpu_matmul(p1, ys, x + tk * N, 1, &W, scratch);
                 CHECK(memcmp(ys, y1 + tk * ROWS, sizeof ys) == 0);
                 for (int r = 0; r < ROWS; r++)
-                    CHECK(same_bits(y1[tk * ROWS + r],
-                                    ks[l]->q8_dot[t](wb + r * rb, q + tk * (N / 32), N)));
+                    CHECK(test_same_bits(y1[tk * ROWS + r],
+                                         ks[l]->q8_dot[t](wb + r * rb, q + tk * (N / 32), N)));
             }
         }
         nemo_kernels_set_q8(0);

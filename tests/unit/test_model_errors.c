@@ -11,22 +11,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *sub(const char *name) {
-    static char buf[8][1024];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", test_tmpdir(), name);
-    return buf[k];
-}
-
-static const char *file_in(const char *dir, const char *name) {
-    static char buf[8][2048];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
-    return buf[k];
-}
-
 /* A small model with NeMo's traits (head_dim != dim/heads, GQA). */
 static const char *synth(const char *name, nemo_layout layout, int n_shards, int dim) {
     nemo_synth_params p;
@@ -41,7 +25,7 @@ static const char *synth(const char *name, nemo_layout layout, int n_shards, int
     p.cfg.layout = layout;
     p.n_shards = n_shards;
     p.seed = 77;
-    const char *dir = sub(name);
+    const char *dir = test_sub(name);
     nemo_error err = {0};
     CHECK_OK(nemo_synth_write(&p, dir, NULL, NULL, &err), &err);
     return dir;
@@ -201,7 +185,7 @@ static void set_int(json_t *o, void *kv) {
 static void test_truncated(void) {
     const char *dir = synth("trunc", NEMO_LAYOUT_NATIVE, 0, 64);
     expect_ok(dir);
-    const char *st = file_in(dir, "consolidated.safetensors");
+    const char *st = test_file_in(dir, "consolidated.safetensors");
     CHECK(truncate(st, 20000) == 0);
     expect_fail("truncated data", dir, NEMO_ERR_FORMAT, "consolidated.safetensors", NULL);
     CHECK(truncate(st, 5) == 0);
@@ -213,7 +197,7 @@ static void test_truncated(void) {
 
 static void test_header_length(void) {
     const char *dir = synth("hlen", NEMO_LAYOUT_NATIVE, 0, 64);
-    const char *st = file_in(dir, "consolidated.safetensors");
+    const char *st = test_file_in(dir, "consolidated.safetensors");
     uint64_t len;
     uint8_t *f = slurp(st, &len);
     if (!f) return;
@@ -230,7 +214,7 @@ static void test_header_length(void) {
 
 static void test_bad_json_header(void) {
     const char *dir = synth("badjson", NEMO_LAYOUT_NATIVE, 0, 64);
-    const char *st = file_in(dir, "consolidated.safetensors");
+    const char *st = test_file_in(dir, "consolidated.safetensors");
     uint64_t len;
     uint8_t *f = slurp(st, &len);
     if (!f) return;
@@ -252,23 +236,24 @@ static void test_bad_json_header(void) {
 
 static void test_offsets(void) {
     const char *dir = synth("shape_range", NEMO_LAYOUT_NATIVE, 0, 64);
-    const char *st = file_in(dir, "consolidated.safetensors");
+    const char *st = test_file_in(dir, "consolidated.safetensors");
     rewrite(st, set_shape_65, "norm.weight", 0);
     expect_fail("range disagrees with shape", dir, NEMO_ERR_FORMAT, "consolidated.safetensors",
                 "norm.weight");
 
     dir = synth("overlap", NEMO_LAYOUT_NATIVE, 0, 64);
     const char *pair[2] = {"layers.0.attention.wk.weight", "layers.0.attention.wv.weight"};
-    rewrite(file_in(dir, "consolidated.safetensors"), copy_offsets, pair, 0);
+    rewrite(test_file_in(dir, "consolidated.safetensors"), copy_offsets, pair, 0);
     expect_fail("overlapping ranges", dir, NEMO_ERR_FORMAT, "consolidated.safetensors", "overlap");
 
     dir = synth("dtype", NEMO_LAYOUT_NATIVE, 0, 64);
-    rewrite(file_in(dir, "consolidated.safetensors"), set_dtype, "layers.1.ffn_norm.weight", 0);
+    rewrite(test_file_in(dir, "consolidated.safetensors"), set_dtype, "layers.1.ffn_norm.weight",
+            0);
     expect_fail("unknown dtype", dir, NEMO_ERR_FORMAT, "layers.1.ffn_norm.weight", "BF17");
 
     /* data_offsets beyond the data buffer: lengthen the header, keep the file */
     dir = synth("beyond", NEMO_LAYOUT_NATIVE, 0, 64);
-    st = file_in(dir, "consolidated.safetensors");
+    st = test_file_in(dir, "consolidated.safetensors");
     uint64_t len;
     uint8_t *f = slurp(st, &len);
     if (f) {
@@ -281,11 +266,11 @@ static void test_offsets(void) {
 
 static void test_missing_tensor(void) {
     const char *dir = synth("missing", NEMO_LAYOUT_NATIVE, 0, 64);
-    rewrite(file_in(dir, "consolidated.safetensors"), del_key, "layers.1.ffn_norm.weight", 1);
+    rewrite(test_file_in(dir, "consolidated.safetensors"), del_key, "layers.1.ffn_norm.weight", 1);
     expect_fail("missing tensor", dir, NEMO_ERR_MISSING, "layers.1.ffn_norm.weight", NULL);
 
     dir = synth("missing_hf", NEMO_LAYOUT_HF, 0, 64);
-    rewrite(file_in(dir, "model.safetensors"), del_key, "lm_head.weight", 1);
+    rewrite(test_file_in(dir, "model.safetensors"), del_key, "lm_head.weight", 1);
     expect_fail("missing lm_head (hf)", dir, NEMO_ERR_MISSING, "lm_head.weight", NULL);
 }
 
@@ -294,9 +279,9 @@ static void test_wrong_shape(void) {
     const char *small = synth("shape64", NEMO_LAYOUT_NATIVE, 0, 64);
     const char *big = synth("shape128", NEMO_LAYOUT_NATIVE, 0, 128);
     uint64_t len;
-    uint8_t *pj = slurp(file_in(big, "params.json"), &len);
+    uint8_t *pj = slurp(test_file_in(big, "params.json"), &len);
     if (!pj) return;
-    spit(file_in(small, "params.json"), pj, len);
+    spit(test_file_in(small, "params.json"), pj, len);
     free(pj);
     expect_fail("params.json of another dim", small, NEMO_ERR_SHAPE, "tok_embeddings.weight",
                 "128");
@@ -304,31 +289,31 @@ static void test_wrong_shape(void) {
 
 static void test_bad_params_json(void) {
     const char *dir = synth("pj_missing", NEMO_LAYOUT_NATIVE, 0, 64);
-    edit_json_file(file_in(dir, "params.json"), del_key, "dim");
+    edit_json_file(test_file_in(dir, "params.json"), del_key, "dim");
     expect_fail("params.json without dim", dir, NEMO_ERR_CONFIG, "params.json", "dim");
 
     dir = synth("pj_negative", NEMO_LAYOUT_NATIVE, 0, 64);
     const char *neg[2] = {"dim", "-64"};
-    edit_json_file(file_in(dir, "params.json"), set_int, neg);
+    edit_json_file(test_file_in(dir, "params.json"), set_int, neg);
     expect_fail("negative dim", dir, NEMO_ERR_CONFIG, "params.json", "dim");
 
     /* head_dim 16 * 4 heads = 64 rows, but wq has 96 */
     dir = synth("pj_headdim", NEMO_LAYOUT_NATIVE, 0, 64);
     const char *hd[2] = {"head_dim", "16"};
-    edit_json_file(file_in(dir, "params.json"), set_int, hd);
+    edit_json_file(test_file_in(dir, "params.json"), set_int, hd);
     expect_fail("head_dim*heads != wq rows", dir, NEMO_ERR_SHAPE, "attention.wq.weight", "96");
 
     dir = synth("pj_nonjson", NEMO_LAYOUT_NATIVE, 0, 64);
-    spit(file_in(dir, "params.json"), "dim = 64\n", 9);
+    spit(test_file_in(dir, "params.json"), "dim = 64\n", 9);
     expect_fail("params.json not JSON", dir, NEMO_ERR_CONFIG, "params.json", NULL);
 
     dir = synth("pj_kv", NEMO_LAYOUT_NATIVE, 0, 64);
     const char *kv[2] = {"n_kv_heads", "3"};
-    edit_json_file(file_in(dir, "params.json"), set_int, kv);
+    edit_json_file(test_file_in(dir, "params.json"), set_int, kv);
     expect_fail("kv heads not dividing", dir, NEMO_ERR_CONFIG, "params.json", "n_kv_heads");
 
     dir = synth("cfg_missing", NEMO_LAYOUT_HF, 0, 64);
-    edit_json_file(file_in(dir, "config.json"), del_key, "hidden_size");
+    edit_json_file(test_file_in(dir, "config.json"), del_key, "hidden_size");
     expect_fail("config.json without hidden_size", dir, NEMO_ERR_CONFIG, "config.json",
                 "hidden_size");
 }
@@ -336,7 +321,7 @@ static void test_bad_params_json(void) {
 static void test_shards(void) {
     const char *dir = synth("shards", NEMO_LAYOUT_HF, 3, 64);
     expect_ok(dir);
-    CHECK(unlink(file_in(dir, "model-00002-of-00003.safetensors")) == 0);
+    CHECK(unlink(test_file_in(dir, "model-00002-of-00003.safetensors")) == 0);
     nemo_model *m = NULL;
     nemo_error err = {0};
     nemo_status st = nemo_model_open(dir, &m, &err);
@@ -347,13 +332,13 @@ static void test_shards(void) {
 }
 
 static void test_not_a_model(void) {
-    const char *dir = sub("empty_dir");
+    const char *dir = test_sub("empty_dir");
     CHECK(mkdir(dir, 0777) == 0);
     nemo_model *m = NULL;
     nemo_error err = {0};
     CHECK(nemo_model_open(dir, &m, &err) != NEMO_OK && m == NULL);
     CHECK_MSG(strstr(err.msg, "empty_dir"), "%s", err.msg);
-    CHECK(nemo_model_open(sub("no_such_dir"), &m, &err) != NEMO_OK && m == NULL);
+    CHECK(nemo_model_open(test_sub("no_such_dir"), &m, &err) != NEMO_OK && m == NULL);
     CHECK_MSG(strstr(err.msg, "no_such_dir"), "%s", err.msg);
 }
 

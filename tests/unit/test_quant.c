@@ -21,18 +21,9 @@ static char *read_golden(const char *kind, nemo_dtype t, uint64_t *len) {
     return buf;
 }
 
-static int same_bits(float a, float b) {
-    if (isnan(a) && isnan(b)) return 1; /* NaN payloads are not part of the contract */
-    uint32_t x, y;
-    memcpy(&x, &a, 4);
-    memcpy(&y, &b, 4);
-    return x == y;
-}
-
 static uint32_t rng_state = 12345;
 static float frand(void) { /* uniform in [-1, 1) */
-    rng_state = rng_state * 1664525u + 1013904223u;
-    return (float)(rng_state >> 8) / (float)(1u << 23) - 1.0f;
+    return test_frand(&rng_state);
 }
 static float gauss(void) {
     float s = 0;
@@ -56,7 +47,7 @@ static void test_dequant_goldens(void) {
         CHECK(nemo_dequant_row(t, buf, got, (int64_t)n) == 0);
         int bad = 0;
         for (uint64_t i = 0; i < n && bad < 5; i++) {
-            if (!same_bits(got[i], want[i])) {
+            if (!test_same_bits(got[i], want[i])) {
                 CHECK_MSG(0, "%s block %llu value %llu: got %a, want %a", ti->name,
                           (unsigned long long)(i / ti->block_elems),
                           (unsigned long long)(i % ti->block_elems), got[i], want[i]);

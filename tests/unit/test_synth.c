@@ -29,22 +29,6 @@ static void small_params(nemo_synth_params *p, nemo_layout layout, nemo_dtype dt
     p->seed = seed;
 }
 
-static const char *sub(const char *name) {
-    static char buf[8][1024];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", test_tmpdir(), name);
-    return buf[k];
-}
-
-static const char *file_in(const char *dir, const char *name) {
-    static char buf[4][2048];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
-    return buf[k];
-}
-
 static int write_dir(const nemo_synth_params *p, const char *dir) {
     nemo_error err = {0};
     nemo_status st = nemo_synth_write(p, dir, NULL, NULL, &err);
@@ -71,13 +55,13 @@ static uint64_t fnv(const uint8_t *p, uint64_t n) {
 static void test_determinism(void) {
     nemo_synth_params p;
     small_params(&p, NEMO_LAYOUT_NATIVE, NEMO_DTYPE_BF16, 42);
-    if (write_dir(&p, sub("det_a")) || write_dir(&p, sub("det_b"))) return;
+    if (write_dir(&p, test_sub("det_a")) || write_dir(&p, test_sub("det_b"))) return;
     p.seed = 43;
-    if (write_dir(&p, sub("det_c"))) return;
+    if (write_dir(&p, test_sub("det_c"))) return;
     uint64_t la, lb, lc;
-    char *a = slurp(file_in(sub("det_a"), "consolidated.safetensors"), &la);
-    char *b = slurp(file_in(sub("det_b"), "consolidated.safetensors"), &lb);
-    char *c = slurp(file_in(sub("det_c"), "consolidated.safetensors"), &lc);
+    char *a = slurp(test_file_in(test_sub("det_a"), "consolidated.safetensors"), &la);
+    char *b = slurp(test_file_in(test_sub("det_b"), "consolidated.safetensors"), &lb);
+    char *c = slurp(test_file_in(test_sub("det_c"), "consolidated.safetensors"), &lc);
     if (a && b && c) {
         CHECK(la == lb && memcmp(a, b, la) == 0);
         /* another seed: same header (so same length), different data almost everywhere */
@@ -113,7 +97,7 @@ static int load_dir(const char *dir, nemo_tensor_dir *td) {
         size_t l = strlen(e->d_name);
         if (l < 12 || strcmp(e->d_name + l - 12, ".safetensors")) continue;
         nemo_error err = {0};
-        if (nemo_st_load(td, file_in(dir, e->d_name), &err) != NEMO_OK) {
+        if (nemo_st_load(td, test_file_in(dir, e->d_name), &err) != NEMO_OK) {
             CHECK_MSG(0, "%s", err.msg);
             rc = -1;
         }
@@ -143,12 +127,12 @@ static const struct {
 static void test_native_hf_permutation(void) {
     nemo_synth_params p;
     small_params(&p, NEMO_LAYOUT_NATIVE, NEMO_DTYPE_F32, 5);
-    if (write_dir(&p, sub("perm_n"))) return;
+    if (write_dir(&p, test_sub("perm_n"))) return;
     p.cfg.layout = NEMO_LAYOUT_HF;
     p.n_shards = 2;
-    if (write_dir(&p, sub("perm_h"))) return;
+    if (write_dir(&p, test_sub("perm_h"))) return;
     nemo_tensor_dir n, h;
-    if (load_dir(sub("perm_n"), &n) || load_dir(sub("perm_h"), &h)) goto done;
+    if (load_dir(test_sub("perm_n"), &n) || load_dir(test_sub("perm_h"), &h)) goto done;
     CHECK(n.n_entries == 9 * 2 + 3 && h.n_entries == n.n_entries);
     const int hd = p.cfg.head_dim;
     int compared = 0;
@@ -199,12 +183,12 @@ static void test_shards_and_index(void) {
     nemo_synth_params p;
     small_params(&p, NEMO_LAYOUT_HF, NEMO_DTYPE_BF16, 9);
     p.n_shards = 4;
-    const char *dir = sub("shards");
+    const char *dir = test_sub("shards");
     if (write_dir(&p, dir)) return;
-    CHECK(!nemo_file_exists(file_in(dir, "model.safetensors")));
-    CHECK(!nemo_file_exists(file_in(dir, "params.json")));
+    CHECK(!nemo_file_exists(test_file_in(dir, "model.safetensors")));
+    CHECK(!nemo_file_exists(test_file_in(dir, "params.json")));
     json_error_t je;
-    json_t *idx = json_load_file(file_in(dir, "model.safetensors.index.json"), 0, &je);
+    json_t *idx = json_load_file(test_file_in(dir, "model.safetensors.index.json"), 0, &je);
     CHECK_MSG(idx != NULL, "%s", je.text);
     if (!idx) return;
     json_t *wm = json_object_get(idx, "weight_map");
@@ -219,7 +203,7 @@ static void test_shards_and_index(void) {
                                      : name));
         nemo_tensor_dir td = {0};
         nemo_error err = {0};
-        CHECK_OK(nemo_st_load(&td, file_in(dir, name), &err), &err);
+        CHECK_OK(nemo_st_load(&td, test_file_in(dir, name), &err), &err);
         for (int i = 0; i < td.n_entries; i++) {
             const char *f = json_string_value(json_object_get(wm, td.entries[i].name));
             CHECK_MSG(f && !strcmp(f, name), "%s in %s, index says %s", td.entries[i].name, name,
@@ -237,7 +221,8 @@ static void test_shards_and_index(void) {
     /* the project's index loader agrees */
     nemo_tensor_dir td = {0};
     nemo_error err = {0};
-    CHECK_OK(nemo_st_load_index(&td, file_in(dir, "model.safetensors.index.json"), &err), &err);
+    CHECK_OK(nemo_st_load_index(&td, test_file_in(dir, "model.safetensors.index.json"), &err),
+             &err);
     CHECK(td.n_entries == 21);
     nemo_tdir_free(&td);
 }
@@ -245,10 +230,10 @@ static void test_shards_and_index(void) {
 static void test_safetensors_layout(void) {
     nemo_synth_params p;
     small_params(&p, NEMO_LAYOUT_NATIVE, NEMO_DTYPE_F16, 3);
-    const char *dir = sub("layout");
+    const char *dir = test_sub("layout");
     if (write_dir(&p, dir)) return;
     uint64_t len;
-    uint8_t *f = (uint8_t *)slurp(file_in(dir, "consolidated.safetensors"), &len);
+    uint8_t *f = (uint8_t *)slurp(test_file_in(dir, "consolidated.safetensors"), &len);
     if (!f) return;
     uint64_t n = 0;
     for (int i = 0; i < 8; i++) n |= (uint64_t)f[i] << (8 * i);
@@ -334,7 +319,7 @@ static void test_dtype_encodings(void) {
         small_params(&p, NEMO_LAYOUT_NATIVE, dts[d], 11);
         char name[32];
         snprintf(name, sizeof name, "dt%d", d);
-        if (write_dir(&p, sub(name)) || load_dir(sub(name), &td[d])) goto done;
+        if (write_dir(&p, test_sub(name)) || load_dir(test_sub(name), &td[d])) goto done;
     }
     const nemo_tensor_entry *e32 = nemo_tdir_find(&td[0], "layers.1.feed_forward.w2.weight");
     const nemo_tensor_entry *e16b = nemo_tdir_find(&td[1], "layers.1.feed_forward.w2.weight");
@@ -361,10 +346,10 @@ static void test_config_files(void) {
     small_params(&p, NEMO_LAYOUT_NATIVE, NEMO_DTYPE_BF16, 0);
     p.cfg.sliding_window = 16;
     p.cfg.rope_theta = 10000.0f;
-    const char *dir = sub("cfg_v01");
+    const char *dir = test_sub("cfg_v01");
     if (write_dir(&p, dir)) return;
     json_error_t je;
-    json_t *j = json_load_file(file_in(dir, "params.json"), 0, &je);
+    json_t *j = json_load_file(test_file_in(dir, "params.json"), 0, &je);
     CHECK_MSG(j != NULL, "%s", je.text);
     if (j) {
         /* Mistral 7B v0.1 style: a window, and no rope_theta when it is the default 1e4 */
@@ -376,20 +361,20 @@ static void test_config_files(void) {
         json_decref(j);
     }
     small_params(&p, NEMO_LAYOUT_NATIVE, NEMO_DTYPE_BF16, 0);
-    dir = sub("cfg_nemo");
+    dir = test_sub("cfg_nemo");
     if (write_dir(&p, dir)) return;
-    j = json_load_file(file_in(dir, "params.json"), 0, &je);
+    j = json_load_file(test_file_in(dir, "params.json"), 0, &je);
     if (j) {
         CHECK(json_object_get(j, "sliding_window") == NULL);
         CHECK(json_number_value(json_object_get(j, "rope_theta")) == 1e6);
         json_decref(j);
     }
     p.cfg.layout = NEMO_LAYOUT_HF;
-    dir = sub("cfg_hf");
+    dir = test_sub("cfg_hf");
     if (write_dir(&p, dir)) return;
-    CHECK(nemo_file_exists(file_in(dir, "model.safetensors")));
-    CHECK(!nemo_file_exists(file_in(dir, "model.safetensors.index.json")));
-    j = json_load_file(file_in(dir, "config.json"), 0, &je);
+    CHECK(nemo_file_exists(test_file_in(dir, "model.safetensors")));
+    CHECK(!nemo_file_exists(test_file_in(dir, "model.safetensors.index.json")));
+    j = json_load_file(test_file_in(dir, "config.json"), 0, &je);
     CHECK_MSG(j != NULL, "%s", je.text);
     if (j) {
         CHECK(!strcmp(json_string_value(json_array_get(json_object_get(j, "architectures"), 0)),
@@ -408,7 +393,7 @@ static void test_config_files(void) {
 static void test_bad_params(void) {
     nemo_synth_params p;
     nemo_error err = {0};
-    const char *dir = sub("bad");
+    const char *dir = test_sub("bad");
     small_params(&p, NEMO_LAYOUT_NATIVE, NEMO_DTYPE_BF16, 0);
     p.cfg.head_dim = 23;
     CHECK(nemo_synth_write(&p, dir, NULL, NULL, &err) == NEMO_ERR_CONFIG);
@@ -434,9 +419,10 @@ static void test_bad_params(void) {
     CHECK(stat(dir, &st) != 0);
     /* unwritable target: a path under a regular file */
     small_params(&p, NEMO_LAYOUT_NATIVE, NEMO_DTYPE_BF16, 0);
-    FILE *f = fopen(sub("plainfile"), "w");
+    FILE *f = fopen(test_sub("plainfile"), "w");
     if (f) fclose(f);
-    CHECK(nemo_synth_write(&p, file_in(sub("plainfile"), "x"), NULL, NULL, &err) == NEMO_ERR_IO);
+    CHECK(nemo_synth_write(&p, test_file_in(test_sub("plainfile"), "x"), NULL, NULL, &err) ==
+          NEMO_ERR_IO);
     CHECK(strstr(err.msg, "plainfile") != NULL);
 }
 
@@ -467,7 +453,7 @@ static void test_progress_and_defaults(void) {
     small_params(&p, NEMO_LAYOUT_HF, NEMO_DTYPE_F32, 2);
     p.n_shards = 3;
     prog_seen s = {0, 0, 0, 1};
-    CHECK_OK(nemo_synth_write(&p, sub("prog"), on_prog, &s, &err), &err);
+    CHECK_OK(nemo_synth_write(&p, test_sub("prog"), on_prog, &s, &err), &err);
     CHECK(s.calls >= 21 && s.monotonic && s.last == s.total);
     CHECK_OK(nemo_synth_plan_make(&p, &pl, &err), &err);
     CHECK(s.total == pl.data_bytes);
