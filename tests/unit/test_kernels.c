@@ -192,6 +192,37 @@ static void test_dot(void) {
     free(x);
 }
 
+/* The prefill gemm: every (row, token) value bitwise equal to scale · dot of that pair, for
+ * every row count (full 4-row groups and the rest), batch sizes 1..17 (3-token blocks and both
+ * remainders) and lengths with and without a < 32 tail, on strided rows and tokens. */
+static void test_gemm(void) {
+    const nemo_kernels *ks[NEMO_CPU_LEVELS];
+    int nl = n_levels(ks);
+    static const int64_t NS[] = {1, 7, 31, 32, 33, 95, 256, 273, 1001};
+    enum { MAXR = 9, MAXT = 17, MAXN = 1001, LD = MAXN + 3 };
+    float *w = malloc(sizeof(float) * MAXR * LD), *x = malloc(sizeof(float) * MAXT * LD);
+    float *y = malloc(sizeof(float) * MAXT * (MAXR + 2));
+    for (int i = 0; i < MAXR * LD; i++) w[i] = frand() * (i % 7 == 0 ? 1e3f : 1.0f);
+    for (int i = 0; i < MAXT * LD; i++) x[i] = frand() * (i % 5 == 0 ? 1e-3f : 1.0f);
+    for (int l = 0; l < nl; l++)
+        for (size_t ni = 0; ni < sizeof NS / sizeof NS[0]; ni++)
+            for (int nr = 1; nr <= MAXR; nr += (nr < 5 ? 1 : 4))
+                for (int nt = 1; nt <= MAXT; nt++) {
+                    const int64_t n = NS[ni], ldy = MAXR + 2;
+                    ks[l]->gemm(w, LD, nr, x, LD, nt, n, y, ldy, 0.375f);
+                    int bad = 0;
+                    for (int t = 0; t < nt; t++)
+                        for (int r = 0; r < nr; r++)
+                            bad += !same_bits(y[t * ldy + r],
+                                              0.375f * ks[l]->dot(w + r * LD, x + t * LD, n));
+                    CHECK_MSG(!bad, "%s gemm n=%lld rows %d tokens %d: %d values differ",
+                              nemo_cpu_level_name(ks[l]->level), (long long)n, nr, nt, bad);
+                }
+    free(w);
+    free(x);
+    free(y);
+}
+
 /* The fused decode kernels equal dot over the converted row bit for bit (float types on odd
  * lengths too, so their reference-decoded tails are covered). */
 static void test_dot_row(void) {
@@ -394,6 +425,7 @@ int main(void) {
     RUN(test_to_f32_bitwise);
     RUN(test_dot);
     RUN(test_dot_row);
+    RUN(test_gemm);
     RUN(test_axpy);
     RUN(test_matmul);
     RUN(test_q8);

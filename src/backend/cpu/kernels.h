@@ -8,7 +8,8 @@
  *   - dot and dot4 accumulate one row in a fixed order that depends only on n (the row
  *     length), and dot4's result for row r is bitwise equal to dot of that row, so the result
  *     for one (token, row) pair does not depend on which other rows or tokens share the call;
- *   - dot_row[t] (fused decode) is bitwise equal to dot over the to_f32 row.
+ *   - dot_row[t] (fused decode) is bitwise equal to dot over the to_f32 row;
+ *   - gemm (prefill) is bitwise equal to dot for every (row, token) pair.
  *   Different levels may round dot products differently (fused multiply-add, lane count);
  *   within one level results are reproducible. */
 #ifndef NEMO_KERNELS_H
@@ -21,6 +22,9 @@
 typedef void (*nemo_to_f32_fn)(const void *src, float *dst, int64_t n);
 typedef float (*nemo_dot_row_fn)(const void *row, const float *x, int64_t n);
 typedef float (*nemo_q8_dot_fn)(const void *row, const nemo_q8_act *x, int64_t n);
+/* y[t·ldy + r] = scale · dot(w + r·ldw, x + t·ldx, n) for r < nr, t < nt */
+typedef void (*nemo_gemm_fn)(const float *w, int64_t ldw, int nr, const float *x, int64_t ldx,
+                             int nt, int64_t n, float *y, int64_t ldy, float scale);
 
 typedef struct nemo_kernels {
     nemo_cpu_level level;
@@ -28,6 +32,9 @@ typedef struct nemo_kernels {
     float (*dot)(const float *a, const float *b, int64_t n);
     /* out[r] = dot(w + r·ldw, x, n) for r = 0..3 (bitwise equal to four dot calls) */
     void (*dot4)(const float *w, int64_t ldw, const float *x, int64_t n, float out[4]);
+    /* prefill: nr f32 rows times nt tokens, each value bitwise equal to scale · dot (so equal
+     * to the fused decode kernel of the row's dtype) */
+    nemo_gemm_fn gemm;
     /* y[i] += a·x[i] */
     void (*axpy)(float *y, float a, const float *x, int64_t n);
     /* weight row → f32 per dtype (n a multiple of the block size); NULL: no conversion */
@@ -58,5 +65,8 @@ void nemo_kernels_set_q8(int on);
 const nemo_kernels *nemo_kernels_scalar(void);
 const nemo_kernels *nemo_kernels_avx2(void);
 const nemo_kernels *nemo_kernels_avx512(void);
+/* The AVX2 register-blocked gemm (gemm_avx2.c; x86 only), shared by the AVX-512 table. */
+void nemo_gemm_avx2(const float *w, int64_t ldw, int nr, const float *x, int64_t ldx, int nt,
+                    int64_t n, float *y, int64_t ldy, float scale);
 
 #endif

@@ -205,6 +205,7 @@ static const nemo_kernels K = {
     .level = NEMO_CPU_AVX2,
     .dot = dot_avx2,
     .dot4 = dot4_avx2,
+    .gemm = nemo_gemm_avx2,
     .axpy = axpy_avx2,
     .to_f32 =
         {

@@ -8,6 +8,13 @@ static void dot4_scalar(const float *w, int64_t ldw, const float *x, int64_t n, 
     for (int r = 0; r < 4; r++) out[r] = nemo_cpu_dot_ref(w + r * ldw, x, n);
 }
 
+static void gemm_scalar(const float *w, int64_t ldw, int nr, const float *x, int64_t ldx, int nt,
+                        int64_t n, float *y, int64_t ldy, float scale) {
+    for (int r = 0; r < nr; r++)
+        for (int t = 0; t < nt; t++)
+            y[t * ldy + r] = scale * nemo_cpu_dot_ref(w + r * ldw, x + t * ldx, n);
+}
+
 static void axpy_scalar(float *y, float a, const float *x, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
 }
@@ -41,6 +48,7 @@ static const nemo_kernels K = {
     .level = NEMO_CPU_SCALAR,
     .dot = nemo_cpu_dot_ref,
     .dot4 = dot4_scalar,
+    .gemm = gemm_scalar,
     .axpy = axpy_scalar,
     .to_f32 =
         {

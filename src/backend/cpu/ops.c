@@ -54,10 +54,11 @@ typedef struct {
 } matmul_ctx;
 
 /* Rows in blocks of NEMO_MATMUL_ROWS: the block is converted to f32 once (into this thread's
- * scratch, where it stays in cache) and each token's activations are loaded once per block.
- * One token (decode) uses the fused dot_row kernel instead. dot4, dot and dot_row give bitwise
- * equal results per row, so neither the block a row falls in (set by
- * the thread split) nor the number of tokens changes any output value. */
+ * scratch, where it stays in cache) and the gemm kernel multiplies it with every token (its
+ * register blocking reuses each weight load for several tokens). One token (decode) uses the
+ * fused dot_row kernel instead. gemm, dot and dot_row give bitwise equal results per (row,
+ * token), so neither the block a row falls in (set by the thread split) nor the number of
+ * tokens changes any output value. */
 static void matmul_worker(void *p, int ith, int nth) {
     matmul_ctx *c = p;
     const nemo_wmat *W = c->W;
@@ -86,17 +87,7 @@ static void matmul_worker(void *p, int ith, int nth) {
             for (int i = 0; i < nr; i++)
                 conv(src + (uint64_t)i * W->row_bytes, buf + i * cols, cols);
         }
-        for (int t = 0; t < c->n; t++) {
-            const float *xt = c->x + (int64_t)t * cols;
-            float *yt = c->y + (int64_t)t * rows + r;
-            if (nr == NEMO_MATMUL_ROWS) {
-                float o[4];
-                k->dot4(wr, ldw, xt, cols, o);
-                for (int i = 0; i < 4; i++) yt[i] = W->scale * o[i];
-            } else {
-                for (int i = 0; i < nr; i++) yt[i] = W->scale * k->dot(wr + i * ldw, xt, cols);
-            }
-        }
+        k->gemm(wr, ldw, nr, c->x, cols, c->n, cols, c->y + r, rows, W->scale);
     }
 }
 

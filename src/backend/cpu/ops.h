@@ -10,7 +10,7 @@
 void nemo_cpu_rmsnorm(float *out, const float *x, const float *w, int n, int dim, float eps);
 
 /* Rows of W converted to f32 at a time per thread (the matmul's scratch is this many rows). */
-#define NEMO_MATMUL_ROWS 4
+#define NEMO_MATMUL_ROWS 16
 
 /* Floats of matmul scratch for a pool of n_threads and up to n tokens of up to cols inputs. */
 int64_t nemo_cpu_matmul_scratch(int n_threads, int n, int64_t cols);
