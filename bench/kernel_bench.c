@@ -128,7 +128,8 @@ static int prefill_main(int ntok) {
             nemo_wmat W = {w, t, rows, cols, rb, 1.0f};
             for (int q8 = 0; q8 < 2; q8++) {
                 nemo_kernels_set_q8(q8);
-                if (q8 && !nemo_kernels_get()->q8_dot[t]) continue;
+                if (q8 && !nemo_kernels_get()->q8_dot[t] && !nemo_kernels_get()->q8k_dot[t])
+                    continue;
                 double best = 1e30;
                 for (int r = 0; r < 3; r++) {
                     double t0 = now_s();
@@ -194,11 +195,12 @@ int main(int argc, char **argv) {
             fix_scales(t, w, bytes);
             nemo_wmat W = {w, t, rows, cols, rb, 1.0f};
             double scalar_gbs = 0;
-            /* each level with f32 activations, then (Q8_0/Q4_0/Q4_1) with q8 activations */
+            /* each level with f32 activations, then (Q8_0/Q4_0/Q4_1, K-quants) with q8 activations */
             for (int lq = 0; lq < 2 * NEMO_CPU_LEVELS; lq++) {
                 int l = lq % NEMO_CPU_LEVELS, q8 = lq >= NEMO_CPU_LEVELS;
                 if (nemo_kernels_use((nemo_cpu_level)l)) continue;
-                if (q8 && !nemo_kernels_get()->q8_dot[t]) continue;
+                if (q8 && !nemo_kernels_get()->q8_dot[t] && !nemo_kernels_get()->q8k_dot[t])
+                    continue;
                 nemo_kernels_set_q8(q8);
                 double gbs[3] = {0}, pre_ratio = 0;
                 for (int th = 1; th <= 2; th++) {

@@ -8,6 +8,7 @@
 #include "backend/cpu/kernels.h"
 #include "backend/cpu/ops.h"
 #include "backend/cpu/quant.h"
+#include "backend/cpu/q8k.h"
 #include "backend/cpu/quant_act.h"
 #include "test.h"
 
@@ -419,6 +420,96 @@ static void test_q8(void) {
     nemo_pool_free(p3);
 }
 
+/* Q8_K activations for K-quants (NEMO_MATMUL=q8): the quantizer follows ggml's reference (the
+ * largest magnitude maps to -127, bsums are the 16-value sums); every level's integer dot is
+ * bitwise equal to the scalar reference (same exact int32 sums, same float steps); the reference
+ * is within the activation-rounding bound of the f32 product: Σ_blocks Σ|w|·(max|x|/254) (half
+ * a quantization step per value), plus 1e-5·Σ|w·x| for f32 rounding; the matmul keeps the
+ * invariances and uses these kernels. */
+static void test_q8k(void) {
+    enum { N = 3 * 256, ROWS = 9, NTOK = 4 };
+    static float x[NTOK * N], wf[N];
+    for (int i = 0; i < NTOK * N; i++) x[i] = frand() * (i % 512 < 256 ? 1.0f : 1e-3f);
+    for (int i = 256; i < 512; i++) x[i] = 0; /* an all-zero block of token 0 */
+    static nemo_q8k_act q[NTOK * (N / 256)];
+    for (int t = 0; t < NTOK; t++) nemo_q8k_quantize(x + t * N, q + t * (N / 256), N);
+    CHECK(q[1].d == 0 && q[1].bsums[3] == 0 && q[1].qs[17] == 0);
+    for (int b = 0; b < NTOK * (N / 256); b++) {
+        if (b == 1) continue;
+        float amax = 0;
+        int has127 = 0;
+        for (int j = 0; j < 256; j++) {
+            amax = fmaxf(amax, fabsf(x[b * 256 + j]));
+            has127 |= q[b].qs[j] == -127;
+        }
+        CHECK(has127 && fabsf(fabsf(q[b].d) - amax / 127) <= 1e-6f * amax);
+        for (int j = 0; j < 256; j++)
+            CHECK(fabsf(q[b].d * q[b].qs[j] - x[b * 256 + j]) <= 0.5f * fabsf(q[b].d) * 1.0001f);
+        for (int g = 0; g < 16; g++) {
+            int s = 0;
+            for (int j = 0; j < 16; j++) s += q[b].qs[16 * g + j];
+            CHECK(q[b].bsums[g] == s);
+        }
+    }
+    const nemo_kernels *ks[NEMO_CPU_LEVELS];
+    int nl = n_levels(ks);
+    static const nemo_dtype QT[] = {NEMO_DTYPE_Q4_K, NEMO_DTYPE_Q5_K, NEMO_DTYPE_Q6_K};
+    nemo_pool *p1 = nemo_pool_create(1), *p3 = nemo_pool_create(3);
+    float *scratch = malloc(sizeof(float) * (size_t)nemo_cpu_matmul_scratch(3, NTOK, N));
+    for (int qi = 0; qi < 3; qi++) {
+        nemo_dtype t = QT[qi];
+        uint64_t rb = nemo_dtype_bytes(t, N);
+        uint8_t *wb = malloc(rb * ROWS);
+        for (int r = 0; r < ROWS; r++) fill_row(t, wb + r * rb, N, 1);
+        for (int r = 0; r < ROWS; r++) {
+            nemo_dequant_row(t, wb + r * rb, wf, N);
+            for (int tk = 0; tk < NTOK; tk++) {
+                double exact = 0, mag = 0, bound = 0;
+                for (int b = 0; b < N / 256; b++) {
+                    double wsum = 0, amax = 0;
+                    for (int i = b * 256; i < b * 256 + 256; i++) {
+                        exact += (double)wf[i] * x[tk * N + i];
+                        mag += fabs((double)wf[i] * x[tk * N + i]);
+                        wsum += fabs(wf[i]);
+                        amax = fmax(amax, fabs(x[tk * N + i]));
+                    }
+                    bound += wsum * amax / 254;
+                }
+                float ref = nemo_q8k_dot_ref(t, wb + r * rb, q + tk * (N / 256), N);
+                CHECK_MSG(fabs(ref - exact) <= bound * 1.001 + 1e-5 * mag,
+                          "%s: q8k %g vs f32 %g (bound %g)", nemo_dtype_name(t), ref, exact, bound);
+                for (int l = 0; l < nl; l++) {
+                    float got = ks[l]->q8k_dot[t](wb + r * rb, q + tk * (N / 256), N);
+                    CHECK_MSG(same_bits(got, ref), "%s %s: %g vs ref %g",
+                              nemo_cpu_level_name(ks[l]->level), nemo_dtype_name(t), got, ref);
+                }
+            }
+        }
+        nemo_wmat W = {wb, t, ROWS, N, rb, 1.0f};
+        nemo_kernels_set_q8(1);
+        for (int l = 0; l < nl; l++) {
+            float y1[NTOK * ROWS], y3[NTOK * ROWS], ys[ROWS];
+            CHECK(nemo_kernels_use(ks[l]->level) == 0);
+            nemo_cpu_matmul(p1, y1, x, NTOK, &W, scratch);
+            nemo_cpu_matmul(p3, y3, x, NTOK, &W, scratch);
+            CHECK(memcmp(y1, y3, sizeof y1) == 0);
+            for (int tk = 0; tk < NTOK; tk++) {
+                nemo_cpu_matmul(p1, ys, x + tk * N, 1, &W, scratch);
+                CHECK(memcmp(ys, y1 + tk * ROWS, sizeof ys) == 0);
+                for (int r = 0; r < ROWS; r++)
+                    CHECK(same_bits(y1[tk * ROWS + r],
+                                    nemo_q8k_dot_ref(t, wb + r * rb, q + tk * (N / 256), N)));
+            }
+        }
+        nemo_kernels_set_q8(0);
+        nemo_kernels_use(NEMO_CPU_SCALAR);
+        free(wb);
+    }
+    free(scratch);
+    nemo_pool_free(p1);
+    nemo_pool_free(p3);
+}
+
 int main(void) {
     setenv("NEMO_CPU", "scalar", 1); /* read once, at the first dispatch query */
     RUN(test_dispatch);
@@ -429,5 +520,6 @@ int main(void) {
     RUN(test_axpy);
     RUN(test_matmul);
     RUN(test_q8);
+    RUN(test_q8k);
     return test_finish();
 }

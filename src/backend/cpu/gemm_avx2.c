@@ -77,17 +77,19 @@ NEMO_AVX2 static void chunk(const float *w, int64_t ldw, int nr4, const float *x
                 for (int k = 0; k < 4; k++) {
                     const float *wg = w + 4 * g * ldw + 8 * k, *xt = x + t * ldx + 8 * k;
                     __m256 *a = A[g][k] + t;
-                    if (tc - t >= 3) pass3(wg, ldw, xt, ldx, i0, i1, a);
-                    else if (tc - t == 2) pass2(wg, ldw, xt, ldx, i0, i1, a);
-                    else pass1(wg, ldw, xt, ldx, i0, i1, a);
+                    if (tc - t >= 3)
+                        pass3(wg, ldw, xt, ldx, i0, i1, a);
+                    else if (tc - t == 2)
+                        pass2(wg, ldw, xt, ldx, i0, i1, a);
+                    else
+                        pass1(wg, ldw, xt, ldx, i0, i1, a);
                 }
     }
     for (int r = 0; r < nr4; r++)
         for (int t = 0; t < tc; t++) {
             __m256 s[4];
             for (int k = 0; k < 4; k++) s[k] = A[r / 4][k][(r % 4) * TC + t];
-            y[t * ldy + r] =
-                scale * dot_finish(s, w + r * ldw + n32, x + t * ldx + n32, n - n32);
+            y[t * ldy + r] = scale * dot_finish(s, w + r * ldw + n32, x + t * ldx + n32, n - n32);
         }
 }
 

@@ -16,12 +16,14 @@
 #define NEMO_KERNELS_H
 
 #include "backend/cpu/cpu_features.h"
+#include "backend/cpu/q8k.h"
 #include "backend/cpu/quant_act.h"
 #include "core/core.h"
 
 typedef void (*nemo_to_f32_fn)(const void *src, float *dst, int64_t n);
 typedef float (*nemo_dot_row_fn)(const void *row, const float *x, int64_t n);
 typedef float (*nemo_q8_dot_fn)(const void *row, const nemo_q8_act *x, int64_t n);
+typedef float (*nemo_q8k_dot_fn)(const void *row, const nemo_q8k_act *x, int64_t n);
 /* y[t·ldy + r] = scale · dot(w + r·ldw, x + t·ldx, n) for r < nr, t < nt */
 typedef void (*nemo_gemm_fn)(const float *w, int64_t ldw, int nr, const float *x, int64_t ldx,
                              int nt, int64_t n, float *y, int64_t ldy, float scale);
@@ -45,6 +47,9 @@ typedef struct nemo_kernels {
     /* integer dot with q8 activations (quant_act.h), used when nemo_kernels_q8() is on; within
      * rounding of nemo_q8_dot_ref (lane order differs); NULL: the f32 path for that dtype */
     nemo_q8_dot_fn q8_dot[NEMO_DTYPE_COUNT];
+    /* the same for K-quant rows with Q8_K activations (q8k.h): bitwise equal to
+     * nemo_q8k_dot_ref at every level */
+    nemo_q8k_dot_fn q8k_dot[NEMO_DTYPE_COUNT];
 } nemo_kernels;
 
 /* The table in use (level nemo_cpu_level_active(), or the one set by nemo_kernels_use). */
@@ -55,7 +60,8 @@ const nemo_kernels *nemo_kernels_for(nemo_cpu_level l);
  * kernels). Returns 0, or -1 if the CPU cannot run it. */
 int nemo_kernels_use(nemo_cpu_level l);
 
-/* Whether matmuls with Q8_0 / Q4_0 / Q4_1 weights quantize their activations to q8 blocks
+/* Whether matmuls with Q8_0 / Q4_0 / Q4_1 (q8_1 blocks) and Q4_K / Q5_K / Q6_K (Q8_K blocks)
+ * weights quantize their activations to q8 blocks
  * (llama.cpp's numerics and speed; not exact against f32 references): NEMO_MATMUL=q8 turns it
  * on, read once; nemo_kernels_set_q8 overrides it (tests, benchmarks). Off by default. */
 int nemo_kernels_q8(void);
@@ -68,5 +74,9 @@ const nemo_kernels *nemo_kernels_avx512(void);
 /* The AVX2 register-blocked gemm (gemm_avx2.c; x86 only), shared by the AVX-512 table. */
 void nemo_gemm_avx2(const float *w, int64_t ldw, int nr, const float *x, int64_t ldx, int nt,
                     int64_t n, float *y, int64_t ldy, float scale);
+/* The AVX2 K-quant × Q8_K integer dots (kdot_avx2.c; x86 only). */
+float nemo_q4_k_q8k_avx2(const void *row, const nemo_q8k_act *x, int64_t n);
+float nemo_q5_k_q8k_avx2(const void *row, const nemo_q8k_act *x, int64_t n);
+float nemo_q6_k_q8k_avx2(const void *row, const nemo_q8k_act *x, int64_t n);
 
 #endif

@@ -241,6 +241,12 @@ static const nemo_kernels K = {
             [NEMO_DTYPE_Q4_0] = q4_0_q8,
             [NEMO_DTYPE_Q4_1] = q4_1_q8,
         },
+    .q8k_dot =
+        {
+            [NEMO_DTYPE_Q4_K] = nemo_q4_k_q8k_avx2,
+            [NEMO_DTYPE_Q5_K] = nemo_q5_k_q8k_avx2,
+            [NEMO_DTYPE_Q6_K] = nemo_q6_k_q8k_avx2,
+        },
 };
 
 const nemo_kernels *nemo_kernels_avx2(void) {

@@ -44,6 +44,14 @@ Q8DOT(q8_0_q8, NEMO_DTYPE_Q8_0)
 Q8DOT(q4_0_q8, NEMO_DTYPE_Q4_0)
 Q8DOT(q4_1_q8, NEMO_DTYPE_Q4_1)
 
+#define Q8KDOT(name, T)                                                                            \
+    static float name(const void *row, const nemo_q8k_act *x, int64_t n) {                         \
+        return nemo_q8k_dot_ref(T, row, x, n);                                                     \
+    }
+Q8KDOT(q4_k_q8k, NEMO_DTYPE_Q4_K)
+Q8KDOT(q5_k_q8k, NEMO_DTYPE_Q5_K)
+Q8KDOT(q6_k_q8k, NEMO_DTYPE_Q6_K)
+
 static const nemo_kernels K = {
     .level = NEMO_CPU_SCALAR,
     .dot = nemo_cpu_dot_ref,
@@ -70,6 +78,12 @@ static const nemo_kernels K = {
             [NEMO_DTYPE_Q8_0] = q8_0_q8,
             [NEMO_DTYPE_Q4_0] = q4_0_q8,
             [NEMO_DTYPE_Q4_1] = q4_1_q8,
+        },
+    .q8k_dot =
+        {
+            [NEMO_DTYPE_Q4_K] = q4_k_q8k,
+            [NEMO_DTYPE_Q5_K] = q5_k_q8k,
+            [NEMO_DTYPE_Q6_K] = q6_k_q8k,
         },
 };
 
