@@ -23,6 +23,8 @@ int cmd_synth(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_detokenize(int argc, char **argv);
 int cmd_encode_chat(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_chat(int argc, char **argv);
 int cmd_serve(int argc, char **argv); /* server/ (cli/cmd_serve.c parses its options) */
 
 /* Prints "nemo CMD: <err->msg>" on stderr and returns exit code 1. */

@@ -39,6 +39,9 @@ static void usage(FILE *f) {
             "  --dtype T         bf16 (default), f16 or f32\n"
             "  --seed S          64-bit seed (default 0)\n"
             "  --shards N        hf layout: number of shard files (default 1)\n"
+            "  --tokenizer FILE  copy a tokenizer into the folder (a .json as tekken.json, else\n"
+            "                    under its own name) so text commands find it; its vocabulary\n"
+            "                    must fit --vocab (tekken.json: --vocab 131072)\n"
             "  --force           write into a non-empty folder (replaces the model files there)\n"
             "  --quiet           no progress\n"
             "\n"
@@ -118,6 +121,45 @@ static void on_progress(uint64_t done, uint64_t total, void *user) {
     }
 }
 
+/* The tokenizer must not name ids the model does not have. */
+static int check_tokenizer(const char *path, int vocab) {
+    nemo_tokenizer *t = NULL;
+    nemo_error err = {0};
+    if (nemo_tokenizer_open(path, &t, &err)) return cli_report("synth", &err);
+    int tv = nemo_tokenizer_vocab_size(t);
+    nemo_tokenizer_free(t);
+    if (tv > vocab) {
+        fprintf(stderr,
+                "nemo synth: --tokenizer %s has %d ids but --vocab is %d (use --vocab %d)\n", path,
+                tv, vocab, tv);
+        return 1;
+    }
+    return 0;
+}
+
+static int copy_tokenizer(const char *src, const char *dir) {
+    const char *base = strrchr(src, '/');
+    base = base ? base + 1 : src;
+    size_t bl = strlen(base);
+    char dst[4096];
+    snprintf(dst, sizeof dst, "%s/%s", dir,
+             bl > 5 && !strcmp(base + bl - 5, ".json") ? "tekken.json" : base);
+    FILE *in = fopen(src, "rb"), *o = in ? fopen(dst, "wb") : NULL;
+    int rc = 0;
+    char buf[1 << 16];
+    size_t k;
+    while (o && (k = fread(buf, 1, sizeof buf, in)) > 0)
+        if (fwrite(buf, 1, k, o) != k) rc = -1;
+    if (!in || !o || ferror(in)) rc = -1;
+    if (o && fclose(o)) rc = -1;
+    if (rc) {
+        fprintf(stderr, "nemo synth: cannot copy %s to %s: %s\n", src, dst, strerror(errno));
+        rc = -1;
+    }
+    if (in) fclose(in);
+    return rc;
+}
+
 static int parse_float(const char *flag, const char *val, float *out) {
     char *end;
     errno = 0;
@@ -132,7 +174,7 @@ static int parse_float(const char *flag, const char *val, float *out) {
 }
 
 int cmd_synth(int argc, char **argv) {
-    const char *out = NULL, *preset_name = "nemo-12b";
+    const char *out = NULL, *preset_name = "nemo-12b", *tok = NULL;
     long ov[9];               /* overrides, -1 = keep the preset's */
     float theta = 0, eps = 0; /* 0 = keep */
     int force = 0, quiet = 0;
@@ -202,6 +244,9 @@ int cmd_synth(int argc, char **argv) {
         } else if (!strcmp(a, "--shards")) {
             if (cli_int("synth", a, v, 1, 99999, &shards)) return 2;
             i++;
+        } else if (!strcmp(a, "--tokenizer") && v) {
+            tok = v;
+            i++;
         } else if (!strcmp(a, "--force")) {
             force = 1;
         } else if (!strcmp(a, "--quiet")) {
@@ -244,6 +289,7 @@ int cmd_synth(int argc, char **argv) {
     p.seed = seed;
     p.n_shards = (int)shards;
 
+    if (tok && check_tokenizer(tok, c->vocab_size)) return 1;
     int ds = dir_state(out);
     if (ds == 1) {
         if (!force) {
@@ -266,6 +312,7 @@ int cmd_synth(int argc, char **argv) {
     nemo_error err = {0};
     nemo_status st = nemo_synth_write(&p, out, show ? on_progress : NULL, &ps, &err);
     if (st) return cli_report("synth", &err);
+    if (tok && copy_tokenizer(tok, out)) return 1;
     printf("%s: %s layout, %s, %d layers, %llu parameters, %.3f GB, seed %llu\n", out,
            c->layout == NEMO_LAYOUT_HF ? "hf" : "native", nemo_dtype_name(p.dtype), c->n_layers,
            (unsigned long long)n_params, (double)bytes / 1e9, seed);

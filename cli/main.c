@@ -22,6 +22,8 @@ static const cli_command COMMANDS[] = {
     {"tokenize", cmd_tokenize, "UTF-8 text on stdin -> token ids (Tekken or SentencePiece)"},
     {"detokenize", cmd_detokenize, "token ids on stdin -> UTF-8 text"},
     {"encode-chat", cmd_encode_chat, "OpenAI-style chat request on stdin -> prompt token ids"},
+    {"run", cmd_run, "text in, text out: one answer (chat template) or completion (--raw)"},
+    {"chat", cmd_chat, "interactive multi-turn chat (libedit; one message per line from pipes)"},
     {"cpu", cmd_cpu, "print the CPU features detected and the kernels chosen"},
     {"serve", cmd_serve, "OpenAI-compatible HTTP server with continuous batching and a chat page"},
     {"version", cmd_version, "print the version"},
