@@ -6,8 +6,8 @@
  *
  *   make bench-kernels && build/release/bench/kernel_bench [--quick]   (--quick: SmolLM2 shape
  * only)
- *   build/release/bench/kernel_bench --prefill [tokens]   (prefill matmul GFLOP/s and tokens/s
- * per dtype on NeMo's shapes, 1 thread, default and q8 activations; tokens default 64)
+ *   build/release/bench/kernel_bench --prefill [tokens [DTYPE]]   (prefill matmul GFLOP/s and
+ * tokens/s per dtype on NeMo's shapes, 1 thread, default and q8 activations; tokens default 64)
  *
  * Weights are random bits with finite block scales (speed does not depend on the values). */
 #include "backend/cpu/kernels.h"
@@ -97,7 +97,7 @@ static void fix_scales(nemo_dtype t, uint8_t *w, uint64_t bytes) {
 }
 
 /* Prefill only: one matmul of ntok tokens per dtype and NeMo shape, best of 3, 1 thread. */
-static int prefill_main(int ntok) {
+static int prefill_main(int ntok, const char *only) {
     static const nemo_dtype types[] = {NEMO_DTYPE_Q4_1, NEMO_DTYPE_Q4_0, NEMO_DTYPE_Q8_0,
                                        NEMO_DTYPE_Q4_K, NEMO_DTYPE_Q5_K, NEMO_DTYPE_Q6_K,
                                        NEMO_DTYPE_BF16, NEMO_DTYPE_F16,  NEMO_DTYPE_F32};
@@ -116,6 +116,7 @@ static int prefill_main(int ntok) {
     for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++)
         for (int si = 0; si < 2; si++) {
             nemo_dtype t = types[ti];
+            if (only && strcmp(only, nemo_dtype_name(t))) continue;
             int cols = shapes[si][0], rows = shapes[si][1];
             uint64_t rb = nemo_dtype_bytes(t, (uint64_t)cols), bytes = rb * (uint64_t)rows;
             uint8_t *w = malloc(bytes);
@@ -154,7 +155,7 @@ static int prefill_main(int ntok) {
 
 int main(int argc, char **argv) {
     if (argc > 1 && !strcmp(argv[1], "--prefill"))
-        return prefill_main(argc > 2 ? atoi(argv[2]) : 64);
+        return prefill_main(argc > 2 ? atoi(argv[2]) : 64, argc > 3 ? argv[3] : NULL);
     int quick = argc > 1 && !strcmp(argv[1], "--quick");
     static const nemo_dtype types[] = {
         NEMO_DTYPE_Q8_0, NEMO_DTYPE_Q4_K, NEMO_DTYPE_BF16, NEMO_DTYPE_F16,     NEMO_DTYPE_Q4_0,
@@ -195,7 +196,8 @@ int main(int argc, char **argv) {
             fix_scales(t, w, bytes);
             nemo_wmat W = {w, t, rows, cols, rb, 1.0f};
             double scalar_gbs = 0;
-            /* each level with f32 activations, then (Q8_0/Q4_0/Q4_1, K-quants) with q8 activations */
+            /* each level with f32 activations, then (Q8_0/Q4_0/Q4_1, K-quants) with q8 activations
+             */
             for (int lq = 0; lq < 2 * NEMO_CPU_LEVELS; lq++) {
                 int l = lq % NEMO_CPU_LEVELS, q8 = lq >= NEMO_CPU_LEVELS;
                 if (nemo_kernels_use((nemo_cpu_level)l)) continue;

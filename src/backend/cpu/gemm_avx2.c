@@ -23,15 +23,15 @@
  * every bit, so the per-lane order is unchanged). */
 enum { TC = 12, KC = 512, RC = 16 };
 
-/* a[r·TC + t] += Σ_{i0 ≤ i < i1, step 32} w[r·ldw + i + ..8] ⊙ x[t·ldx + i + ..8] (w, x offset
- * by 8k: one accumulator s_k of the shared order) */
+/* a[r·TC + t] (0 when i0 = 0) += Σ_{i0 ≤ i < i1, step 32} w[r·ldw + i + ..8] ⊙ x[t·ldx + i + ..8]
+ * (w, x offset by 8k: one accumulator s_k of the shared order) */
 NEMO_AVX2 static inline AI void pass(const float *w, int64_t ldw, const float *x, int64_t ldx,
                                      int64_t i0, int64_t i1, __m256 *a, const int T) {
     __m256 s[4][3];
 #pragma GCC unroll 4
     for (int r = 0; r < 4; r++)
 #pragma GCC unroll 3
-        for (int t = 0; t < T; t++) s[r][t] = a[r * TC + t];
+        for (int t = 0; t < T; t++) s[r][t] = i0 ? a[r * TC + t] : _mm256_setzero_ps();
     for (int64_t i = i0; i < i1; i += 32) {
         __m256 xv[3];
 #pragma GCC unroll 3
@@ -66,10 +66,11 @@ NEMO_AVX2 static void pass1(const float *w, int64_t ldw, const float *x, int64_t
 NEMO_AVX2 static void chunk(const float *w, int64_t ldw, int nr4, const float *x, int64_t ldx,
                             int tc, int64_t n, float *y, int64_t ldy, float scale) {
     const int64_t n32 = n / 32 * 32;
-    __m256 A[RC / 4][4][4 * TC]; /* [row group][k][row·TC + token] */
-    for (int g = 0; g < nr4 / 4; g++)
-        for (int k = 0; k < 4; k++)
-            for (int j = 0; j < 4 * TC; j++) A[g][k][j] = _mm256_setzero_ps();
+    __m256 A[RC / 4][4][4 * TC]; /* [row group][k][row·TC + token]; the first panel zeroes */
+    if (n32 == 0)
+        for (int g = 0; g < nr4 / 4; g++)
+            for (int k = 0; k < 4; k++)
+                for (int j = 0; j < 4 * TC; j++) A[g][k][j] = _mm256_setzero_ps();
     for (int64_t i0 = 0; i0 < n32; i0 += KC) {
         int64_t i1 = i0 + KC < n32 ? i0 + KC : n32;
         for (int g = 0; g < nr4 / 4; g++)

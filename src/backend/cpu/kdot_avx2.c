@@ -27,7 +27,7 @@ NEMO_AVX2 static inline __m256i scaled(__m256i q, const int8_t *x, int sc) {
 
 /* Q4_K / Q5_K: chunk j's 32 values as bytes are given by the caller's decoder */
 #define KQ_DOT(name, BYTES, QBYTES)                                                                \
-    NEMO_AVX2 float name(const void *row, const nemo_q8k_act *x, int64_t n) {               \
+    NEMO_AVX2 float name(const void *row, const nemo_q8k_act *x, int64_t n) {                      \
         const uint8_t *b = row;                                                                    \
         float sum = 0;                                                                             \
         for (int64_t i = 0; i < n / 256; i++, b += (BYTES), x++) {                                 \
@@ -66,8 +66,7 @@ KQ_DOT(nemo_q5_k_q8k_avx2, 176, q5k_bytes)
 /* Q6_K: values 0..63 minus 32, one int8 scale per 16 values (layout in quant.h) */
 NEMO_AVX2 float nemo_q6_k_q8k_avx2(const void *row, const nemo_q8k_act *x, int64_t n) {
     const uint8_t *b = row;
-    const __m256i m4 = _mm256_set1_epi8(0x0F), m3 = _mm256_set1_epi8(3),
-                  k32 = _mm256_set1_epi8(32);
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m3 = _mm256_set1_epi8(3), k32 = _mm256_set1_epi8(32);
     float sum = 0;
     for (int64_t i = 0; i < n / 256; i++, b += 210, x++) {
         __m256i acc = _mm256_setzero_si256();
@@ -77,20 +76,23 @@ NEMO_AVX2 float nemo_q6_k_q8k_avx2(const void *row, const nemo_q8k_act *x, int64
             const __m256i q[4] = {
                 _mm256_or_si256(_mm256_and_si256(l0, m4),
                                 _mm256_slli_epi16(_mm256_and_si256(h, m3), 4)),
-                _mm256_or_si256(_mm256_and_si256(l1, m4),
-                                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), m3), 4)),
-                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
-                                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), m3), 4)),
-                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
-                                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), m3), 4)),
+                _mm256_or_si256(
+                    _mm256_and_si256(l1, m4),
+                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), m3), 4)),
+                _mm256_or_si256(
+                    _mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
+                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), m3), 4)),
+                _mm256_or_si256(
+                    _mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), m3), 4)),
             };
             const int8_t *sc = (const int8_t *)(b + 192 + 8 * half);
             for (int w = 0; w < 4; w++) {
                 const __m256i xv = ld(x->qs + 128 * half + 32 * w);
-                __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(q[w], xv),
-                                             _mm256_maddubs_epi16(k32, xv));
-                __m256i s = _mm256_set_m128i(_mm_set1_epi16(sc[2 * w + 1]),
-                                             _mm_set1_epi16(sc[2 * w]));
+                __m256i p =
+                    _mm256_sub_epi16(_mm256_maddubs_epi16(q[w], xv), _mm256_maddubs_epi16(k32, xv));
+                __m256i s =
+                    _mm256_set_m128i(_mm_set1_epi16(sc[2 * w + 1]), _mm_set1_epi16(sc[2 * w]));
                 acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, s));
             }
         }
