@@ -395,6 +395,20 @@ static void test_q8(void) {
                 }
             }
         }
+        /* the 4-token kernels: each token bitwise equal to the 1-token kernel (odd and even
+         * block counts: the two accumulators) */
+        for (int l = 0; l < nl; l++)
+            for (int nbk = 1; nbk <= N / 32 && ks[l]->q8_dot4[t]; nbk++)
+                for (int r = 0; r < ROWS; r++) {
+                    float o[4];
+                    ks[l]->q8_dot4[t](wb + r * rb, q + 1, N / 32, 32 * nbk, o);
+                    for (int tk = 0; tk < 4; tk++)
+                        CHECK_MSG(
+                            same_bits(o[tk], ks[l]->q8_dot[t](wb + r * rb, q + 1 + tk * (N / 32),
+                                                              32 * nbk)),
+                            "%s %s q8_dot4 blocks %d token %d", nemo_cpu_level_name(ks[l]->level),
+                            nemo_dtype_name(t), nbk, tk);
+                }
         nemo_wmat W = {wb, t, ROWS, N, rb, 1.0f};
         nemo_kernels_set_q8(1);
         for (int l = 0; l < nl; l++) {

@@ -23,6 +23,8 @@
 typedef void (*nemo_to_f32_fn)(const void *src, float *dst, int64_t n);
 typedef float (*nemo_dot_row_fn)(const void *row, const float *x, int64_t n);
 typedef float (*nemo_q8_dot_fn)(const void *row, const nemo_q8_act *x, int64_t n);
+typedef void (*nemo_q8_dot4_fn)(const void *row, const nemo_q8_act *x, int64_t ldx, int64_t n,
+                                float out[4]);
 typedef float (*nemo_q8k_dot_fn)(const void *row, const nemo_q8k_act *x, int64_t n);
 /* y[t·ldy + r] = scale · dot(w + r·ldw, x + t·ldx, n) for r < nr, t < nt */
 typedef void (*nemo_gemm_fn)(const float *w, int64_t ldw, int nr, const float *x, int64_t ldx,
@@ -47,6 +49,9 @@ typedef struct nemo_kernels {
     /* integer dot with q8 activations (quant_act.h), used when nemo_kernels_q8() is on; within
      * rounding of nemo_q8_dot_ref (lane order differs); NULL: the f32 path for that dtype */
     nemo_q8_dot_fn q8_dot[NEMO_DTYPE_COUNT];
+    /* the same for four tokens at once (x + t·ldx blocks: token t), out[t] bitwise equal to
+     * q8_dot of token t; NULL: q8_dot per token */
+    nemo_q8_dot4_fn q8_dot4[NEMO_DTYPE_COUNT];
     /* the same for K-quant rows with Q8_K activations (q8k.h): bitwise equal to
      * nemo_q8k_dot_ref at every level */
     nemo_q8k_dot_fn q8k_dot[NEMO_DTYPE_COUNT];
@@ -74,6 +79,16 @@ const nemo_kernels *nemo_kernels_avx512(void);
 /* The AVX2 register-blocked gemm (gemm_avx2.c; x86 only), shared by the AVX-512 table. */
 void nemo_gemm_avx2(const float *w, int64_t ldw, int nr, const float *x, int64_t ldx, int nt,
                     int64_t n, float *y, int64_t ldy, float scale);
+/* The AVX2 q8_1 integer dots, 1 and 4 tokens (q8dot_avx2.c; x86 only). */
+float nemo_q8_0_q8_avx2(const void *row, const nemo_q8_act *x, int64_t n);
+float nemo_q4_0_q8_avx2(const void *row, const nemo_q8_act *x, int64_t n);
+float nemo_q4_1_q8_avx2(const void *row, const nemo_q8_act *x, int64_t n);
+void nemo_q8_0_q8x4_avx2(const void *row, const nemo_q8_act *x, int64_t ldx, int64_t n,
+                         float out[4]);
+void nemo_q4_0_q8x4_avx2(const void *row, const nemo_q8_act *x, int64_t ldx, int64_t n,
+                         float out[4]);
+void nemo_q4_1_q8x4_avx2(const void *row, const nemo_q8_act *x, int64_t ldx, int64_t n,
+                         float out[4]);
 /* The AVX2 K-quant × Q8_K integer dots (kdot_avx2.c; x86 only). */
 float nemo_q4_k_q8k_avx2(const void *row, const nemo_q8k_act *x, int64_t n);
 float nemo_q5_k_q8k_avx2(const void *row, const nemo_q8k_act *x, int64_t n);
