@@ -441,7 +441,7 @@ static void test_q8(void) {
  * a quantization step per value), plus 1e-5·Σ|w·x| for f32 rounding; the matmul keeps the
  * invariances and uses these kernels. */
 static void test_q8k(void) {
-    enum { N = 3 * 256, ROWS = 9, NTOK = 4 };
+    enum { N = 3 * 256, ROWS = 9, NTOK = 5 };
     static float x[NTOK * N], wf[N];
     for (int i = 0; i < NTOK * N; i++) x[i] = frand() * (i % 512 < 256 ? 1.0f : 1e-3f);
     for (int i = 256; i < 512; i++) x[i] = 0; /* an all-zero block of token 0 */
@@ -499,6 +499,16 @@ static void test_q8k(void) {
                 }
             }
         }
+        for (int l = 0; l < nl; l++) /* the 4-token kernels equal the 1-token ones bitwise */
+            for (int r = 0; r < ROWS && ks[l]->q8k_dot4[t]; r++) {
+                float o[4];
+                ks[l]->q8k_dot4[t](wb + r * rb, q, N / 256, N, o);
+                for (int tk = 0; tk < 4; tk++)
+                    CHECK_MSG(
+                        same_bits(o[tk], ks[l]->q8k_dot[t](wb + r * rb, q + tk * (N / 256), N)),
+                        "%s %s q8k_dot4 token %d", nemo_cpu_level_name(ks[l]->level),
+                        nemo_dtype_name(t), tk);
+            }
         nemo_wmat W = {wb, t, ROWS, N, rb, 1.0f};
         nemo_kernels_set_q8(1);
         for (int l = 0; l < nl; l++) {

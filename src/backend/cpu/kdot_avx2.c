@@ -2,7 +2,8 @@
  * activations (q8k.h; NEMO_MATMUL=q8), ggml's scheme: maddubs of unsigned weight bytes × signed
  * activation bytes into int16 pairs, madd by the sub-block scale into int32. The int32 sums per
  * super-block are exact, and the float steps after them are the reference's, so each result is
- * bitwise equal to nemo_q8k_dot_ref. */
+ * bitwise equal to nemo_q8k_dot_ref. The 4-token forms decode each weight chunk once for four
+ * tokens (prefill) and give each token exactly the 1-token result. */
 #include "backend/cpu/kernels.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -25,26 +26,6 @@ NEMO_AVX2 static inline __m256i scaled(__m256i q, const int8_t *x, int sc) {
     return _mm256_madd_epi16(_mm256_maddubs_epi16(q, ld(x)), _mm256_set1_epi16((short)sc));
 }
 
-/* Q4_K / Q5_K: chunk j's 32 values as bytes are given by the caller's decoder */
-#define KQ_DOT(name, BYTES, QBYTES)                                                                \
-    NEMO_AVX2 float name(const void *row, const nemo_q8k_act *x, int64_t n) {                      \
-        const uint8_t *b = row;                                                                    \
-        float sum = 0;                                                                             \
-        for (int64_t i = 0; i < n / 256; i++, b += (BYTES), x++) {                                 \
-            __m256i acc = _mm256_setzero_si256();                                                  \
-            int32_t msum = 0;                                                                      \
-            for (int j = 0; j < 8; j++) {                                                          \
-                int sc, mn;                                                                        \
-                nemo_k4_scale_min(j, b + 4, &sc, &mn);                                             \
-                acc = _mm256_add_epi32(acc, scaled(QBYTES(b, j), x->qs + 32 * j, sc));             \
-                msum += mn * (x->bsums[2 * j] + x->bsums[2 * j + 1]);                              \
-            }                                                                                      \
-            sum = (sum + (ld_f16(b) * x->d) * (float)hsum_i32(acc)) -                              \
-                  (ld_f16(b + 2) * x->d) * (float)msum;                                            \
-        }                                                                                          \
-        return sum;                                                                                \
-    }
-
 NEMO_AVX2 static inline __m256i q4k_bytes(const uint8_t *b, int j) {
     __m256i q = ld(b + 16 + 32 * (j / 2));
     if (j & 1) q = _mm256_srli_epi16(q, 4);
@@ -60,16 +41,69 @@ NEMO_AVX2 static inline __m256i q5k_bytes(const uint8_t *b, int j) {
     return _mm256_add_epi8(q, _mm256_and_si256(set, _mm256_set1_epi8(16)));
 }
 
-KQ_DOT(nemo_q4_k_q8k_avx2, 144, q4k_bytes)
-KQ_DOT(nemo_q5_k_q8k_avx2, 176, q5k_bytes)
+#define AI __attribute__((always_inline))
+
+/* Q4_K (Q5 = 0) / Q5_K (Q5 = 1) row times T tokens (x + t·ldx: token t's super-blocks); each
+ * weight chunk is decoded once for the T tokens, each token sees the 1-token operations */
+NEMO_AVX2 static inline AI void kdot(const int Q5, const uint8_t *b, const nemo_q8k_act *x,
+                                     int64_t ldx, int64_t n, float *out, const int T) {
+    const int64_t bytes = Q5 ? 176 : 144;
+    float sum[4] = {0, 0, 0, 0};
+    for (int64_t i = 0; i < n / 256; i++, b += bytes, x++) {
+        __m256i acc[4];
+        int32_t msum[4] = {0, 0, 0, 0};
+#pragma GCC unroll 4
+        for (int t = 0; t < T; t++) acc[t] = _mm256_setzero_si256();
+        for (int j = 0; j < 8; j++) {
+            int sc, mn;
+            nemo_k4_scale_min(j, b + 4, &sc, &mn);
+            const __m256i q = Q5 ? q5k_bytes(b, j) : q4k_bytes(b, j);
+#pragma GCC unroll 4
+            for (int t = 0; t < T; t++) {
+                const nemo_q8k_act *xt = x + t * ldx;
+                acc[t] = _mm256_add_epi32(acc[t], scaled(q, xt->qs + 32 * j, sc));
+                msum[t] += mn * (xt->bsums[2 * j] + xt->bsums[2 * j + 1]);
+            }
+        }
+        const float d = ld_f16(b), dmin = ld_f16(b + 2);
+#pragma GCC unroll 4
+        for (int t = 0; t < T; t++) {
+            const float xd = x[t * ldx].d;
+            sum[t] = (sum[t] + (d * xd) * (float)hsum_i32(acc[t])) - (dmin * xd) * (float)msum[t];
+        }
+    }
+#pragma GCC unroll 4
+    for (int t = 0; t < T; t++) out[t] = sum[t];
+}
+
+NEMO_AVX2 float nemo_q4_k_q8k_avx2(const void *row, const nemo_q8k_act *x, int64_t n) {
+    float o;
+    kdot(0, row, x, 0, n, &o, 1);
+    return o;
+}
+NEMO_AVX2 float nemo_q5_k_q8k_avx2(const void *row, const nemo_q8k_act *x, int64_t n) {
+    float o;
+    kdot(1, row, x, 0, n, &o, 1);
+    return o;
+}
+NEMO_AVX2 void nemo_q4_k_q8kx4_avx2(const void *row, const nemo_q8k_act *x, int64_t ldx, int64_t n,
+                                    float out[4]) {
+    kdot(0, row, x, ldx, n, out, 4);
+}
+NEMO_AVX2 void nemo_q5_k_q8kx4_avx2(const void *row, const nemo_q8k_act *x, int64_t ldx, int64_t n,
+                                    float out[4]) {
+    kdot(1, row, x, ldx, n, out, 4);
+}
 
 /* Q6_K: values 0..63 minus 32, one int8 scale per 16 values (layout in quant.h) */
-NEMO_AVX2 float nemo_q6_k_q8k_avx2(const void *row, const nemo_q8k_act *x, int64_t n) {
-    const uint8_t *b = row;
+NEMO_AVX2 static inline AI void q6dot(const uint8_t *b, const nemo_q8k_act *x, int64_t ldx,
+                                      int64_t n, float *out, const int T) {
     const __m256i m4 = _mm256_set1_epi8(0x0F), m3 = _mm256_set1_epi8(3), k32 = _mm256_set1_epi8(32);
-    float sum = 0;
+    float sum[4] = {0, 0, 0, 0};
     for (int64_t i = 0; i < n / 256; i++, b += 210, x++) {
-        __m256i acc = _mm256_setzero_si256();
+        __m256i acc[4];
+#pragma GCC unroll 4
+        for (int t = 0; t < T; t++) acc[t] = _mm256_setzero_si256();
         for (int half = 0; half < 2; half++) {
             const __m256i l0 = ld(b + 64 * half), l1 = ld(b + 64 * half + 32),
                           h = ld(b + 128 + 32 * half);
@@ -88,17 +122,32 @@ NEMO_AVX2 float nemo_q6_k_q8k_avx2(const void *row, const nemo_q8k_act *x, int64
             };
             const int8_t *sc = (const int8_t *)(b + 192 + 8 * half);
             for (int w = 0; w < 4; w++) {
-                const __m256i xv = ld(x->qs + 128 * half + 32 * w);
-                __m256i p =
-                    _mm256_sub_epi16(_mm256_maddubs_epi16(q[w], xv), _mm256_maddubs_epi16(k32, xv));
-                __m256i s =
+                const __m256i s =
                     _mm256_set_m128i(_mm_set1_epi16(sc[2 * w + 1]), _mm_set1_epi16(sc[2 * w]));
-                acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, s));
+#pragma GCC unroll 4
+                for (int t = 0; t < T; t++) {
+                    const __m256i xv = ld(x[t * ldx].qs + 128 * half + 32 * w);
+                    __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(q[w], xv),
+                                                 _mm256_maddubs_epi16(k32, xv));
+                    acc[t] = _mm256_add_epi32(acc[t], _mm256_madd_epi16(p, s));
+                }
             }
         }
-        sum = sum + (ld_f16(b + 208) * x->d) * (float)hsum_i32(acc);
+        const float d = ld_f16(b + 208);
+#pragma GCC unroll 4
+        for (int t = 0; t < T; t++) sum[t] = sum[t] + (d * x[t * ldx].d) * (float)hsum_i32(acc[t]);
     }
-    return sum;
+#pragma GCC unroll 4
+    for (int t = 0; t < T; t++) out[t] = sum[t];
 }
 
+NEMO_AVX2 float nemo_q6_k_q8k_avx2(const void *row, const nemo_q8k_act *x, int64_t n) {
+    float o;
+    q6dot(row, x, 0, n, &o, 1);
+    return o;
+}
+NEMO_AVX2 void nemo_q6_k_q8kx4_avx2(const void *row, const nemo_q8k_act *x, int64_t ldx, int64_t n,
+                                    float out[4]) {
+    q6dot(row, x, ldx, n, out, 4);
+}
 #endif

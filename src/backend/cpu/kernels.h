@@ -26,6 +26,8 @@ typedef float (*nemo_q8_dot_fn)(const void *row, const nemo_q8_act *x, int64_t n
 typedef void (*nemo_q8_dot4_fn)(const void *row, const nemo_q8_act *x, int64_t ldx, int64_t n,
                                 float out[4]);
 typedef float (*nemo_q8k_dot_fn)(const void *row, const nemo_q8k_act *x, int64_t n);
+typedef void (*nemo_q8k_dot4_fn)(const void *row, const nemo_q8k_act *x, int64_t ldx, int64_t n,
+                                 float out[4]);
 /* y[t·ldy + r] = scale · dot(w + r·ldw, x + t·ldx, n) for r < nr, t < nt */
 typedef void (*nemo_gemm_fn)(const float *w, int64_t ldw, int nr, const float *x, int64_t ldx,
                              int nt, int64_t n, float *y, int64_t ldy, float scale);
@@ -55,6 +57,9 @@ typedef struct nemo_kernels {
     /* the same for K-quant rows with Q8_K activations (q8k.h): bitwise equal to
      * nemo_q8k_dot_ref at every level */
     nemo_q8k_dot_fn q8k_dot[NEMO_DTYPE_COUNT];
+    /* four tokens at once (x + t·ldx super-blocks: token t), each bitwise equal to q8k_dot;
+     * NULL: q8k_dot per token */
+    nemo_q8k_dot4_fn q8k_dot4[NEMO_DTYPE_COUNT];
 } nemo_kernels;
 
 /* The table in use (level nemo_cpu_level_active(), or the one set by nemo_kernels_use). */
@@ -93,5 +98,11 @@ void nemo_q4_1_q8x4_avx2(const void *row, const nemo_q8_act *x, int64_t ldx, int
 float nemo_q4_k_q8k_avx2(const void *row, const nemo_q8k_act *x, int64_t n);
 float nemo_q5_k_q8k_avx2(const void *row, const nemo_q8k_act *x, int64_t n);
 float nemo_q6_k_q8k_avx2(const void *row, const nemo_q8k_act *x, int64_t n);
+void nemo_q4_k_q8kx4_avx2(const void *row, const nemo_q8k_act *x, int64_t ldx, int64_t n,
+                          float out[4]);
+void nemo_q5_k_q8kx4_avx2(const void *row, const nemo_q8k_act *x, int64_t ldx, int64_t n,
+                          float out[4]);
+void nemo_q6_k_q8kx4_avx2(const void *row, const nemo_q8k_act *x, int64_t ldx, int64_t n,
+                          float out[4]);
 
 #endif

@@ -125,11 +125,19 @@ static void q8_matmul_worker(void *p, int ith, int nth) {
     nemo_pool_split((long)rows, ith, nth, &lo, &hi);
     if (is_kquant(W->dtype)) {
         const nemo_q8k_act *q = q8_area(c, nth);
+        const int64_t nb = cols / 256;
         nemo_q8k_dot_fn dot = c->k->q8k_dot[W->dtype];
+        nemo_q8k_dot4_fn dot4 = c->k->q8k_dot4[W->dtype];
         for (long r = lo; r < hi; r++) {
             const uint8_t *row = (const uint8_t *)W->data + (uint64_t)r * W->row_bytes;
-            for (int t = 0; t < c->n; t++)
-                c->y[(int64_t)t * rows + r] = W->scale * dot(row, q + t * (cols / 256), cols);
+            int t = 0;
+            for (; dot4 && t + 4 <= c->n; t += 4) {
+                float o[4];
+                dot4(row, q + t * nb, nb, cols, o);
+                for (int j = 0; j < 4; j++) c->y[(int64_t)(t + j) * rows + r] = W->scale * o[j];
+            }
+            for (; t < c->n; t++)
+                c->y[(int64_t)t * rows + r] = W->scale * dot(row, q + t * nb, cols);
         }
         return;
     }
