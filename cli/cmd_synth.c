@@ -36,7 +36,10 @@ static void usage(FILE *f) {
             "  --eps X           RMSNorm epsilon\n"
             "  --max-seq N       max_position_embeddings written to config.json\n"
             "  --layout L        native (default) or hf\n"
-            "  --dtype T         bf16 (default), f16 or f32\n"
+            "  --dtype T         bf16 (default), f16, f32 or f8_e4m3 (FP8: layer matrices in\n"
+            "                    F8_E4M3 with per-tensor F32 scales, named X.qscale_weight /\n"
+            "                    X.qscale_act (native) or X.weight_scale / X.input_scale (hf);\n"
+            "                    embeddings, LM head and norms bf16, like Mistral's FP8 releases)\n"
             "  --seed S          64-bit seed (default 0)\n"
             "  --shards N        hf layout: number of shard files (default 1)\n"
             "  --tokenizer FILE  copy a tokenizer into the folder (a .json as tekken.json, else\n"
@@ -224,9 +227,10 @@ int cmd_synth(int argc, char **argv) {
             i++;
         } else if (!strcmp(a, "--dtype") && v) {
             nemo_dtype t;
-            if (nemo_dtype_from_name(v, &t) ||
-                (t != NEMO_DTYPE_BF16 && t != NEMO_DTYPE_F16 && t != NEMO_DTYPE_F32)) {
-                fprintf(stderr, "nemo synth: --dtype expects bf16, f16 or f32, got '%s'\n", v);
+            if (nemo_dtype_from_name(v, &t) || (t != NEMO_DTYPE_BF16 && t != NEMO_DTYPE_F16 &&
+                                                t != NEMO_DTYPE_F32 && t != NEMO_DTYPE_F8_E4M3)) {
+                fprintf(stderr, "nemo synth: --dtype expects bf16, f16, f32 or f8_e4m3, got '%s'\n",
+                        v);
                 return 2;
             }
             p.dtype = t;
@@ -306,6 +310,9 @@ int cmd_synth(int argc, char **argv) {
     uint64_t per_layer = 2 * D * Q + 2 * D * KV + 3 * D * F + 2 * D;
     uint64_t n_params = (uint64_t)c->n_layers * per_layer + 2 * V * D + D;
     uint64_t bytes = nemo_dtype_bytes(p.dtype, n_params);
+    if (p.dtype == NEMO_DTYPE_F8_E4M3) /* FP8 layers, bf16 embeddings / head / norms */
+        bytes = (uint64_t)c->n_layers * (per_layer - 2 * D) + 2 * (2 * V * D + D) +
+                (uint64_t)c->n_layers * (2 * 2 * D + 7 * 2 * 4);
 
     progress_state ps = {isatty(2), -1};
     int show = !quiet && (ps.tty || bytes > 100000000ull);

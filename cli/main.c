@@ -18,6 +18,8 @@ static const cli_command COMMANDS[] = {
     {"info", cmd_info, "print a model's architecture, parameter count, dtype and memory"},
     {"logits", cmd_logits, "run the forward pass over token ids, write last logits (f32)"},
     {"generate", cmd_generate, "greedy-generate token ids after token ids"},
+    {"perplexity", cmd_perplexity,
+     "perplexity over a text file, llama.cpp's method (chunks of --ctx)"},
     {"synth", cmd_synth, "write a synthetic checkpoint (deterministic random weights)"},
     {"tokenize", cmd_tokenize, "UTF-8 text on stdin -> token ids (Tekken or SentencePiece)"},
     {"detokenize", cmd_detokenize, "token ids on stdin -> UTF-8 text"},
@@ -26,6 +28,10 @@ static const cli_command COMMANDS[] = {
     {"chat", cmd_chat, "interactive multi-turn chat (libedit; one message per line from pipes)"},
     {"cpu", cmd_cpu, "print the CPU features detected and the kernels chosen"},
     {"serve", cmd_serve, "OpenAI-compatible HTTP server with continuous batching and a chat page"},
+
+    {"quantize", cmd_quantize, "write a GGUF (q8_0, q4_k, q4_0, f16, bf16, fp8) from a model"},
+    {"divergence", cmd_divergence, "KL divergence and top-1 agreement of a model against a base"},
+    {"bench", cmd_bench, "prompt-processing and generation speed (llama-bench style)"},
     {"version", cmd_version, "print the version"},
 };
 

@@ -188,7 +188,8 @@ int nemo_argmax(const float *logits, int n);
  * bytes), exact tensor names, shapes and dtypes. Used by tests and benchmarks. */
 typedef struct nemo_synth_params {
     nemo_config cfg;  /* architecture; layout NATIVE or HF */
-    nemo_dtype dtype; /* F32, F16 or BF16 */
+    nemo_dtype dtype; /* F32, F16, BF16, or F8_E4M3 (layer matrices FP8 with per-tensor scales
+                         in the layout's naming, the rest BF16) */
     uint64_t seed;
     int n_shards; /* HF layout: number of model-0000k-of-0000n files (0 = 1); native: 0 or 1 */
 } nemo_synth_params;
@@ -202,6 +203,27 @@ void nemo_synth_defaults(nemo_synth_params *p);
 nemo_status nemo_synth_write(const nemo_synth_params *p, const char *dir,
                              void (*progress)(uint64_t done, uint64_t total, void *user),
                              void *user, nemo_error *err);
+
+/* ---------------------------------------------------------------- quantize */
+/* (section owned by the quantize module; see src/quantize/) */
+
+typedef struct nemo_quantize_params {
+    /* Weight type of every 2-D weight ("pure"): NEMO_DTYPE_Q8_0, Q4_0, Q4_K, F16, BF16, F32,
+     * or F8_E4M3 (our FP8 GGUF extension, docs/fp8.md: layer matrices FP8 with a
+     * per-tensor scale, embeddings and LM head BF16; llama.cpp cannot load it). Norms are F32. */
+    nemo_dtype type;
+    const char *vocab; /* tekken.json to embed as the GGUF vocabulary (llama.cpp needs one);
+                          NULL = none (our engine does not need it) */
+    int n_threads;     /* 0 = number of online CPUs */
+    void (*progress)(uint64_t done, uint64_t total, void *user); /* may be NULL */
+    void *user;
+} nemo_quantize_params;
+
+/* Converts the model at `in` (anything nemo_model_open accepts) into a llama-architecture GGUF
+ * v3 file at `out` with llama.cpp's metadata for NeMo/Mistral (HF q/k rows un-permuted to
+ * GGUF order). Streams: memory stays small for any model size. */
+nemo_status nemo_quantize(const char *in, const char *out, const nemo_quantize_params *p,
+                          nemo_error *err);
 
 /* ---------------------------------------------------------------- tokenizer */
 /* (section owned by the tokenizer module; see src/tokenizer/)
@@ -425,6 +447,41 @@ void nemo_stop_flush(nemo_stop *s, const char **emit, size_t *emit_len);
  * best the CPU supports unless the NEMO_CPU environment variable (scalar, avx2, avx512) asks for
  * a lower one; it is read once per process. */
 void nemo_cpu_info(char *buf, int cap);
+
+/* ---------------------------------------------------------------- perplexity */
+/* (section owned by the eval module; see src/eval/)
+ * Perplexity over a token sequence with llama.cpp's method (llama-perplexity): whole chunks of
+ * n_ctx tokens, each from an empty cache with its first token replaced by BOS when add_bos,
+ * only the second half of each chunk scored; the numbers compare directly with llama.cpp's. */
+
+typedef struct nemo_ppl_params {
+    int n_ctx;     /* tokens per chunk; 0 = 512 (llama.cpp's default) */
+    int n_chunks;  /* chunks to score; <= 0 = every whole chunk */
+    int n_batch;   /* tokens per decode call; 0 = n_ctx. Below n_ctx: each chunk in pieces;
+                      a multiple of n_ctx: that many chunks side by side (sequences) */
+    int n_threads; /* 0 = number of online CPUs */
+    int add_bos;   /* -1 = the model's default (nemo_model_add_bos), 0 = no, 1 = yes */
+    /* Called after each chunk with its number (1-based), the total and the running estimate;
+     * NULL = no calls. */
+    void (*on_chunk)(int chunk, int n_chunks, double ppl, void *user);
+    void *user;
+} nemo_ppl_params;
+
+typedef struct nemo_ppl_result {
+    double ppl;     /* exp(mean negative log-likelihood) */
+    double ppl_err; /* ± its standard error, llama.cpp's formula */
+    double nll;     /* mean negative log-likelihood (nats per token) */
+    int n_chunks;   /* chunks scored */
+    int n_scored;   /* tokens scored: n_chunks · (n_ctx - n_ctx/2 - 1) */
+} nemo_ppl_result;
+
+/* Whether text for this model starts with BOS, by llama.cpp's rule for GGUF vocabularies
+ * (tokenizer.ggml.add_bos_token, else yes for SentencePiece and Llama-3/Tekken BPE, no for
+ * other BPE) and yes for safetensors checkpoints (Mistral). */
+int nemo_model_add_bos(const nemo_model *m);
+/* Scores ids[0..n) (at least 2 · n_ctx of them); p may be NULL for defaults. */
+nemo_status nemo_perplexity(const nemo_model *m, const int32_t *ids, size_t n,
+                            const nemo_ppl_params *p, nemo_ppl_result *out, nemo_error *err);
 
 /* ---------------------------------------------------------------- end */
 

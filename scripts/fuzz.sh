@@ -23,10 +23,12 @@ fi
 rc=0
 for name in "${targets[@]}"; do
     bin=$OUT/$name
-    # the library is compiled into each target so its code is instrumented for coverage
+    # the library is compiled into each target so its code is instrumented for coverage; a
+    # target's "FUZZ_EXTRA:" line names more sources it needs (server/ files)
+    extra=$(sed -n 's/^ \* FUZZ_EXTRA: \(.*\) \*\/$/\1/p' "tests/fuzz/$name.c")
     "$CLANG" -std=c11 -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 -Iinclude -Isrc -pthread -g -O1 \
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-        -o "$bin" "tests/fuzz/$name.c" $LIB_SRCS -ljansson -ledit -lm
+        -o "$bin" "tests/fuzz/$name.c" $LIB_SRCS $extra -ljansson -ledit -lm
     corpus=.cache/fuzz/$name
     mkdir -p "$corpus"
     echo "== fuzz $name for ${SECS}s"

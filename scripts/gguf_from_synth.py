@@ -11,7 +11,10 @@ Matrices are stored as T (F16 when their row length is not a multiple of T's blo
 1-d tensors (norms) stay F32, as llama.cpp's converter keeps them. Rows stay in the native
 (interleaved-pair RoPE) order, which is GGUF's order for q/k: no permutation. Quantization uses
 the gguf package's numpy reference (gguf.quants), which matches ggml's reference quantizers.
-No tokenizer is embedded: the file carries llama.vocab_size and bos/eos ids 1/2.
+No tokenizer is embedded: the file carries llama.vocab_size and bos/eos ids 1/2; with --vocab
+gpt2 it also carries a stand-in byte-level BPE vocabulary of exactly vocab_size tokens (the 256
+byte symbols, then two-symbol merges) so that llama.cpp, which refuses a model without one, can
+load the file. The weights know nothing of it: it only exists to be accepted.
 """
 import argparse
 import json
@@ -74,6 +77,35 @@ def gguf_name(name):
     raise SystemExit(f"unexpected tensor name {name!r}")
 
 
+def add_stand_in_vocab(w, n):
+    """n tokens: GPT-2's 256 byte symbols (bytes_to_unicode order), then merges of two of them."""
+    if n < 256:
+        raise SystemExit(f"--vocab gpt2 needs vocab_size >= 256, not {n}")
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
+    cs, extra = bs[:], 0
+    for byte in range(256):
+        if byte not in bs:
+            bs.append(byte)
+            cs.append(256 + extra)
+            extra += 1
+    sym = [chr(c) for c in cs]
+    tokens, merges = sym[:256], []
+    printable = [chr(c) for c in range(ord("a"), ord("z") + 1)]
+    i = 0
+    while len(tokens) < n:
+        a, b = printable[i // 26 % 26], printable[i % 26]
+        if a + b not in tokens:
+            tokens.append(a + b)
+            merges.append(f"{a} {b}")
+        i += 1
+    w.add_tokenizer_model("gpt2")
+    w.add_tokenizer_pre("gpt-2")
+    w.add_token_list(tokens)
+    w.add_token_types([1] * n)
+    w.add_token_merges(merges or ["a b"])
+    w.add_add_bos_token(True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("dir")
@@ -81,6 +113,8 @@ def main():
     ap.add_argument("--type", default="F16", choices=list(FILE_TYPE))
     ap.add_argument("--context-length", type=int, default=1024000,
                     help="llama.context_length (NeMo's GGUF files say 1024000)")
+    ap.add_argument("--vocab", choices=["none", "gpt2"], default="none",
+                    help="embed a stand-in gpt2 vocabulary (for llama.cpp)")
     args = ap.parse_args()
     with open(os.path.join(args.dir, "params.json")) as f:
         p = json.load(f)
@@ -103,6 +137,8 @@ def main():
     w.add_file_type(FILE_TYPE[args.type])
     w.add_bos_token_id(1)
     w.add_eos_token_id(2)
+    if args.vocab == "gpt2":
+        add_stand_in_vocab(w, p["vocab_size"])
     qt = T[args.type]
     block = gguf.GGML_QUANT_SIZES[qt][0]
     for name in sorted(tensors):

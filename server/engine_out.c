@@ -3,8 +3,10 @@
  * streaming detokenization, stop strings and the tool-call collector, in that order. Output is
  * appended to the job under its mutex and the waiting connection thread is woken. */
 #include "engine_int.h"
+#include "toolscan.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +43,8 @@ static int32_t pick(engine *e, job *j, const float *logits) {
  * passes on the part before a marker. Caller holds j->mu. */
 static void push_content(job *j, const char *s, size_t n) {
     if (!n) return;
+    if (j->tools && j->scan && nemo_tool_stream_in_calls(j->tools))
+        tscan_feed(j->scan, s, n, nemo_sampler_rng(j->sampler));
     if (j->tools) {
         size_t cl = 0;
         nemo_error err = {0};
@@ -88,6 +92,15 @@ static void finish_locked(engine *e, job *j, const char *why, int by_stop_string
         nemo_error err = {0};
         if (!nemo_tool_stream_finish(j->tools, nemo_sampler_rng(j->sampler), &tc, &err) && tc) {
             if (tc->has_marker && !tc->malformed && tc->n_calls > 0) {
+                /* the ids a stream already sent stay the calls' ids */
+                for (int i = 0; j->scan && i < tscan_named(j->scan) && i < tc->n_calls; i++) {
+                    const char *id = tscan_call_at(j->scan, i)->id;
+                    char *nid = malloc(strlen(id) + 1);
+                    if (!nid) continue;
+                    strcpy(nid, id);
+                    free(tc->calls[i].id);
+                    tc->calls[i].id = nid;
+                }
                 j->calls = tc;
                 why = "tool_calls";
                 tc = NULL;
@@ -101,6 +114,7 @@ static void finish_locked(engine *e, job *j, const char *why, int by_stop_string
     j->finish = why;
     j->n_generated = j->n_gen;
     j->done = 1;
+    j->ver++;
     pthread_cond_broadcast(&j->cv);
     if (why) metrics_tokens(e->met, j->n_prompt, j->n_gen);
 }
@@ -127,6 +141,7 @@ void engine_token(engine *e, slot *s, const float *logits) {
         size_t el = 0;
         nemo_stop_flush(j->stop, &em, &el);
         push_content(j, em, el);
+        if (j->calls_at == SIZE_MAX) j->calls_at = j->text.len;
         size_t cl = 0;
         nemo_error err = {0};
         nemo_tool_stream_feed(j->tools, "", 0, 1, &cl, &err);
@@ -140,6 +155,7 @@ void engine_token(engine *e, slot *s, const float *logits) {
     if (!why && j->n_gen >= j->max_tokens) why = "length";
     if (!why && s->n_ids >= e->cfg.ctx) why = "length";
     j->n_generated = j->n_gen;
+    j->ver++;
     if (why)
         finish_locked(e, j, why, by_stop);
     else

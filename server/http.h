@@ -57,10 +57,6 @@ enum MHD_Result respond_whole(req *r, job *j);
 json_t *resp_tool_calls(const nemo_tool_calls *tc, int with_index);
 json_t *resp_usage(const job *j);
 
-/* routes_chat.c: the prompt ids of a chat request body (messages, tools) in the model's chat
- * format; *ids is malloc'd. Returns -1 with err filled. */
-int chat_encode_body(req *r, json_t *body, int32_t **ids, size_t *n, nemo_error *err);
-
 /* routes */
 enum MHD_Result route_chat(req *r);
 enum MHD_Result route_completions(req *r);
@@ -71,20 +67,9 @@ enum MHD_Result route_health(req *r);
 enum MHD_Result route_metrics(req *r);
 enum MHD_Result route_index(req *r);
 
-/* params.c: the generation fields shared by chat and completions. */
-typedef struct gen_req {
-    int stream, include_usage;
-    int max_tokens; /* 0 = not given */
-    json_t *stop;   /* borrowed: string or array */
-    nemo_sampler_params sp;
-} gen_req;
-/* Parses and checks the common fields of body; on a bad field sends the error and returns -1
- * with *res set. */
-int params_parse(req *r, json_t *body, gen_req *g, enum MHD_Result *res);
-/* Fills j's sampler, stop strings and detok from g and the prompt length; returns -1 and sends
- * the error on failure. */
-int params_job(req *r, const gen_req *g, job *j, enum MHD_Result *res);
-/* Submits j; on a full queue sends 503. Returns the response of the whole request. */
+/* routes_run.c: the api_ctx of this server; submits j and answers (503 on a full queue). */
+struct api_ctx;
+void http_api_ctx(req *r, struct api_ctx *c);
 enum MHD_Result params_run(req *r, job *j);
 
 #endif

@@ -2,7 +2,9 @@
  * reference counting (both sides hold one; the last release frees the sampler, stop, detok and
  * tool-call state), and cancellation when the client goes away. */
 #include "server.h"
+#include "toolscan.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -23,6 +25,7 @@ job *job_create(void) {
     pthread_condattr_destroy(&ca);
     j->refs = 1;
     j->marker = -1;
+    j->calls_at = SIZE_MAX;
     j->created = (long)time(NULL);
     return j;
 }
@@ -41,6 +44,7 @@ void job_release(job *j) {
     nemo_detok_free(j->detok);
     nemo_tool_stream_free(j->tools);
     nemo_tool_calls_free(j->calls);
+    tscan_free(j->scan);
     sb_free(&j->text);
     pthread_cond_destroy(&j->cv);
     pthread_mutex_destroy(&j->mu);

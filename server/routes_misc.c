@@ -1,5 +1,6 @@
 /* routes_misc.c — the small endpoints: GET /v1/models[/ID], POST /tokenize, POST /detokenize,
  * GET /health, GET /metrics and the embedded chat page at GET /. */
+#include "api.h"
 #include "http.h"
 
 #include <stdlib.h>
@@ -66,7 +67,9 @@ enum MHD_Result route_tokenize(req *r) {
             goto done;
         }
     } else if (json_is_array(msgs)) {
-        if (chat_encode_body(r, body, &ids, &n, &err)) {
+        api_ctx c;
+        http_api_ctx(r, &c);
+        if (api_chat_ids(&c, body, r->body, r->len, &ids, &n, &err)) {
             res = http_error(r, 400, "messages", "invalid_value", "%s", err.msg);
             goto done;
         }

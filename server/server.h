@@ -96,6 +96,10 @@ typedef struct job {
     int done;               /* the engine is finished with it */
     const char *finish;     /* "stop", "length", "tool_calls" */
     nemo_tool_calls *calls; /* at done, when tool calls were parsed */
+    struct tool_scan *scan; /* streamed chat with a marker: the call list as it is written */
+    size_t calls_at;        /* text length at the marker (SIZE_MAX: none): later text is the
+                               fallback shown after the streamed calls */
+    unsigned ver;           /* bumped whenever the engine adds output */
     int err_status;         /* non-zero: the request failed after submit */
     char err_msg[1100];
     int cancelled; /* the client went away */

@@ -1,9 +1,10 @@
 /* sse.c — streaming answers as Server-Sent Events: `data: {chunk}\n\n` lines with content
- * deltas as the engine produces them, tool_call deltas when the call list is complete, a last
+ * deltas as the engine produces them, tool_call deltas as the model writes the calls, a last
  * chunk with finish_reason, an optional usage chunk, then `data: [DONE]`. The content reader
  * runs on the connection's own thread and blocks on the job's condition variable; while it
  * waits it polls the socket, so a client that hangs up frees its slot at once. */
 #include "http.h"
+#include "toolscan.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,10 @@ typedef struct stream {
     size_t sent; /* bytes of j->text already sent */
     sbuf out;
     size_t off;
-    int finished; /* the job reached done and the tail was queued */
+    int finished;      /* the job reached done and the tail was queued */
+    unsigned ver;      /* j->ver last turned into events */
+    int calls_begun;   /* tool calls whose first delta (index, id, type, name) went out */
+    size_t *args_sent; /* [calls_begun] bytes of each call's streamed arguments sent */
 } stream;
 
 static void emit(stream *st, json_t *o) {
@@ -66,14 +70,80 @@ static json_t *content_delta(stream *st, const char *s, size_t n) {
     return d;
 }
 
-/* Caller holds j->mu: turns what the job has produced since the last call into events. */
+static json_t *call_delta(int index, const char *id, const char *name, const char *args,
+                          size_t n_args) {
+    json_t *f = json_object(), *o = json_object();
+    if (name) json_object_set_new(f, "name", jstr(name, strlen(name)));
+    json_object_set_new(f, "arguments", jstr(args, n_args));
+    json_object_set_new(o, "index", json_integer(index));
+    if (id) {
+        json_object_set_new(o, "id", json_string(id));
+        json_object_set_new(o, "type", json_string("function"));
+    }
+    json_object_set_new(o, "function", f);
+    json_t *a = json_array();
+    json_array_append_new(a, o);
+    return json_pack("{s:o}", "tool_calls", a);
+}
+
+/* Tool-call deltas as OpenAI streams them: per call, a first delta with index, id, type, name
+ * and empty arguments, then argument fragments as the model writes them (toolscan.c). */
+static void produce_calls(stream *st) {
+    job *j = st->j;
+    int named = j->scan ? tscan_named(j->scan) : 0;
+    if (named > st->calls_begun) {
+        size_t *ns = realloc(st->args_sent, (size_t)named * sizeof *ns);
+        if (!ns) {
+            st->out.oom = 1;
+            return;
+        }
+        st->args_sent = ns;
+    }
+    for (int i = 0; i < named; i++) {
+        const tscan_call *c = tscan_call_at(j->scan, i);
+        if (i == st->calls_begun) {
+            emit(st, chunk(st, call_delta(i, c->id, c->name.p ? c->name.p : "", "", 0), NULL));
+            st->args_sent[st->calls_begun++] = 0;
+        }
+        if (c->args.len > st->args_sent[i]) {
+            emit(st, chunk(st,
+                           call_delta(i, NULL, NULL, c->args.p + st->args_sent[i],
+                                      c->args.len - st->args_sent[i]),
+                           NULL));
+            st->args_sent[i] = c->args.len;
+        }
+    }
+    if (!j->done || !j->calls) return;
+    /* the parsed list: calls the scan did not stream (it gave up on text the parser still
+     * read) go whole; a streamed call whose arguments were left out gets the parser's "{}" */
+    for (int i = 0; i < j->calls->n_calls; i++) {
+        const nemo_tool_call *c = &j->calls->calls[i];
+        if (i >= st->calls_begun)
+            emit(st, chunk(st, call_delta(i, c->id, c->name, c->arguments, strlen(c->arguments)),
+                           NULL));
+        else if (!st->args_sent[i])
+            emit(st,
+                 chunk(st, call_delta(i, NULL, NULL, c->arguments, strlen(c->arguments)), NULL));
+    }
+}
+
+/* Caller holds j->mu: turns what the job has produced since the last call into events. Text
+ * before the tool-call marker, then the calls, then text added after them (the model's output
+ * shown as content when it was not a call list after all). */
 static void produce(stream *st) {
     job *j = st->j;
+    st->ver = j->ver;
     if (st->state == ST_HEAD) {
         if (j->kind == JOB_CHAT)
             emit(st, chunk(st, json_pack("{s:s, s:s}", "role", "assistant", "content", ""), NULL));
         st->state = ST_BODY;
     }
+    size_t split = j->calls_at < j->text.len ? j->calls_at : j->text.len;
+    if (split > st->sent) {
+        emit(st, chunk(st, content_delta(st, j->text.p + st->sent, split - st->sent), NULL));
+        st->sent = split;
+    }
+    if (j->kind == JOB_CHAT) produce_calls(st);
     if (j->text.len > st->sent) {
         emit(st, chunk(st, content_delta(st, j->text.p + st->sent, j->text.len - st->sent), NULL));
         st->sent = j->text.len;
@@ -82,9 +152,6 @@ static void produce(stream *st) {
     if (j->err_status) {
         emit(st, error_body(j->err_status, NULL, NULL, j->err_msg));
     } else {
-        if (j->calls)
-            emit(st,
-                 chunk(st, json_pack("{s:o}", "tool_calls", resp_tool_calls(j->calls, 1)), NULL));
         json_t *last = j->kind == JOB_CHAT ? json_object() : json_string("");
         emit(st, chunk(st, last, j->finish ? j->finish : "stop"));
         if (j->include_usage) {
@@ -113,13 +180,13 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max) {
         if (st->finished) return MHD_CONTENT_READER_END_OF_STREAM;
         job *j = st->j;
         pthread_mutex_lock(&j->mu);
-        while (!j->done && j->text.len == st->sent && st->state != ST_HEAD) {
+        while (!j->done && j->ver == st->ver && st->state != ST_HEAD) {
             struct timespec ts;
             clock_gettime(CLOCK_MONOTONIC, &ts);
             ts.tv_nsec += 100 * 1000000L;
             if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
             pthread_cond_timedwait(&j->cv, &j->mu, &ts);
-            if (!j->done && j->text.len == st->sent && http_peer_closed(st->c)) {
+            if (!j->done && j->ver == st->ver && http_peer_closed(st->c)) {
                 j->cancelled = 1;
                 pthread_mutex_unlock(&j->mu);
                 return MHD_CONTENT_READER_END_WITH_ERROR;
@@ -139,6 +206,7 @@ static void stream_free(void *cls) {
         metrics_request(st->s->met, "stream_aborted", 499);
     }
     job_release(st->j);
+    free(st->args_sent);
     sb_free(&st->out);
     free(st);
 }

@@ -14,6 +14,11 @@
 
 #include "checkpoint/tensor_dir.h"
 
+/* Our FP8 extension (docs/fp8.md): a string key "f8_e4m3" marks I8 weight tensors as FP8
+ * E4M3FN bytes with a per-tensor scale in "<weight base>.weight_scale" (F32, ne [1]). llama.cpp
+ * cannot load such files. */
+#define NEMO_GGUF_FP8_KEY "nemo.fp8.encoding"
+
 /* Metadata value types, with the ids the file uses. */
 typedef enum nemo_gguf_type {
     NEMO_GGUF_U8 = 0,

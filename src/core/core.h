@@ -37,6 +37,9 @@ static inline uint16_t nemo_f32_to_bf16(float f) {
 float nemo_f16_to_f32(uint16_t h);
 uint16_t nemo_f32_to_f16(float f);
 float nemo_fp8_e4m3_to_f32(uint8_t v);
+/* f32 -> FP8 E4M3FN, round to nearest even, saturating to +-448 (as AutoFP8 clamps before its
+ * cast); NaN -> 0x7F with the sign. */
+uint8_t nemo_f32_to_fp8_e4m3(float f);
 float nemo_fp8_e5m2_to_f32(uint8_t v);
 
 /* ---- dtype table: one row per element type */

@@ -104,6 +104,24 @@ float nemo_fp8_e4m3_to_f32(uint8_t v) {
     return s ? -r : r;
 }
 
+uint8_t nemo_f32_to_fp8_e4m3(float f) {
+    uint8_t sign = signbit(f) ? 0x80 : 0;
+    float a = fabsf(f);
+    if (isnan(f)) return (uint8_t)(sign | 0x7f);
+    if (a >= 448.0f) return (uint8_t)(sign | 0x7e);
+    if (a < 0.015625f) /* below 2^-6: subnormal steps of 2^-9; rintf rounds to even, and 8
+                          steps is exactly the code of the smallest normal (0x08) */
+        return (uint8_t)(sign | (uint8_t)rintf(a * 512.0f));
+    int k;
+    float fr = frexpf(a, &k);                      /* a = fr * 2^k, fr in [0.5, 1) */
+    int e = k - 1 + 7;                             /* biased exponent, 1..15 */
+    int m = (int)rintf((2.0f * fr - 1.0f) * 8.0f); /* exact product, RNE */
+    if (m == 8) m = 0, e++;
+    int code = (e << 3) | m;
+    if (code > 0x7e) code = 0x7e;
+    return (uint8_t)(sign | code);
+}
+
 float nemo_fp8_e5m2_to_f32(uint8_t v) {
     return nemo_f16_to_f32((uint16_t)((uint16_t)v << 8));
 }

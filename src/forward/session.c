@@ -199,7 +199,10 @@ nemo_status nemo_session_decode(nemo_session *s, const nemo_batch *b, nemo_error
     for (int t = 0; t < n; t++) {
         const uint8_t *row = (const uint8_t *)m->tok_embeddings.data +
                              (uint64_t)b->token[t] * m->tok_embeddings.row_bytes;
-        nemo_dequant_row(m->tok_embeddings.dtype, row, s->x + (int64_t)t * dim, dim);
+        float *xt = s->x + (int64_t)t * dim;
+        nemo_dequant_row(m->tok_embeddings.dtype, row, xt, dim);
+        if (m->tok_embeddings.scale != 1.0f) /* FP8 embeddings */
+            for (int i = 0; i < dim; i++) xt[i] *= m->tok_embeddings.scale;
     }
     for (int l = 0; l < c->n_layers; l++) {
         const nemo_layer_weights *L = &m->layers[l];

@@ -77,11 +77,21 @@ nemo_status nemo_config_from_params_json(const char *path, nemo_config *c, nemo_
         (st = get_num(o, path, "norm_eps", &c->norm_eps, err)) ||
         (st = get_num(o, path, "rope_theta", &c->rope_theta, err)))
         goto done;
-    if (json_object_get(o, "quantization") || json_object_get(o, "moe") ||
-        json_object_get(o, "vision_encoder")) {
+    /* Mistral's native FP8 convention (spec 2c): weights F8_E4M3 + X.qscale_weight; the
+     * loader binds the scales per tensor. Other quantizations are not supported. */
+    json_t *qz = json_object_get(o, "quantization");
+    const char *qf = qz ? json_string_value(json_object_get(qz, "qformat_weight")) : NULL;
+    if (qz && !(qf && !strcmp(qf, "fp8_e4m3"))) {
         st = nemo_fail(err, NEMO_ERR_UNSUPPORTED,
-                       "%s: quantized, mixture-of-experts or vision checkpoints are not supported "
-                       "yet (keys \"quantization\"/\"moe\"/\"vision_encoder\")",
+                       "%s: \"quantization\" with qformat_weight '%s': only fp8_e4m3 is "
+                       "supported",
+                       path, qf ? qf : "(none)");
+        goto done;
+    }
+    if (json_object_get(o, "moe") || json_object_get(o, "vision_encoder")) {
+        st = nemo_fail(err, NEMO_ERR_UNSUPPORTED,
+                       "%s: mixture-of-experts or vision checkpoints are not supported "
+                       "yet (keys \"moe\"/\"vision_encoder\")",
                        path);
         goto done;
     }
@@ -107,12 +117,22 @@ nemo_status nemo_config_from_hf_json(const char *path, nemo_config *c, nemo_erro
                        path, json_is_string(mt) ? json_string_value(mt) : "?");
         goto done;
     }
-    if (json_object_get(o, "quantization_config")) {
-        st = nemo_fail(err, NEMO_ERR_UNSUPPORTED,
-                       "%s: quantized HF checkpoints (\"quantization_config\") are not supported "
-                       "yet",
-                       path);
-        goto done;
+    /* FP8 checkpoints: AutoFP8 ("fp8") and compressed-tensors float-quantized (neuralmagic /
+     * RedHatAI); the loader binds X.weight_scale per tensor. Other methods (GPTQ, AWQ, int8
+     * compressed-tensors, bitsandbytes) are not supported. */
+    json_t *qc = json_object_get(o, "quantization_config");
+    if (qc) {
+        const char *qm = json_string_value(json_object_get(qc, "quant_method"));
+        const char *fmt = json_string_value(json_object_get(qc, "format"));
+        int ok = qm && (!strcmp(qm, "fp8") || (!strcmp(qm, "compressed-tensors") && fmt &&
+                                               !strcmp(fmt, "float-quantized")));
+        if (!ok) {
+            st = nemo_fail(err, NEMO_ERR_UNSUPPORTED,
+                           "%s: quantization_config quant_method '%s'%s%s: only FP8 (\"fp8\", or "
+                           "\"compressed-tensors\" with format \"float-quantized\") is supported",
+                           path, qm ? qm : "(none)", fmt ? " format " : "", fmt ? fmt : "");
+            goto done;
+        }
     }
     json_t *rs = json_object_get(o, "rope_scaling");
     if (rs && !json_is_null(rs)) {

@@ -6,6 +6,7 @@
 #include "checkpoint/gguf.h"
 #include "checkpoint/safetensors.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -64,6 +65,78 @@ static const char *where(const nemo_model *m, const nemo_tensor_entry *e) {
     return e->file >= 0 && e->file < m->tdir->n_files ? m->tdir->paths[e->file] : m->path;
 }
 
+/* Reads a per-tensor scale: a float scalar (shape [] or [1]), finite and > 0. Per-channel
+ * scales (one per output row, which vLLM also accepts) are refused clearly: nemo_wmat carries
+ * one scale. */
+static nemo_status read_scale(nemo_model *m, const nemo_tensor_entry *s, const char *weight,
+                              int64_t rows, float *out, nemo_error *err) {
+    int scalar = s->n_elems == 1;
+    for (int d = 0; d < s->ndim; d++) scalar &= s->shape[d] == 1;
+    if (!scalar && s->n_elems == (uint64_t)rows && rows > 1)
+        return nemo_fail(err, NEMO_ERR_UNSUPPORTED,
+                         "%s: scale tensor '%s' of '%s' has %llu elements (per-channel); only "
+                         "per-tensor FP8 scales (a scalar) are supported",
+                         where(m, s), s->name, weight, (unsigned long long)s->n_elems);
+    if (!scalar)
+        return nemo_fail(err, NEMO_ERR_SHAPE,
+                         "%s: scale tensor '%s' of '%s' has %d dimension(s) and %llu elements, "
+                         "expected a scalar (shape [] or [1])",
+                         where(m, s), s->name, weight, s->ndim, (unsigned long long)s->n_elems);
+    float v;
+    uint16_t h;
+    switch (s->dtype) {
+    case NEMO_DTYPE_F32: memcpy(&v, s->data, 4); break;
+    case NEMO_DTYPE_BF16: memcpy(&h, s->data, 2), v = nemo_bf16_to_f32(h); break;
+    case NEMO_DTYPE_F16: memcpy(&h, s->data, 2), v = nemo_f16_to_f32(h); break;
+    default:
+        return nemo_fail(err, NEMO_ERR_SHAPE,
+                         "%s: scale tensor '%s' of '%s' has dtype %s, expected F32 (or BF16/F16)",
+                         where(m, s), s->name, weight, nemo_dtype_name(s->dtype));
+    }
+    if (!(v > 0) || !isfinite(v))
+        return nemo_fail(err, NEMO_ERR_FORMAT,
+                         "%s: scale tensor '%s' of '%s' holds %g, expected a finite value > 0",
+                         where(m, s), s->name, weight, (double)v);
+    *out = v;
+    return NEMO_OK;
+}
+
+/* FP8 weights carry their dequantization scale in a companion tensor (spec 2c):
+ *   HF / compressed-tensors / AutoFP8:  X.weight + X.weight_scale (+ X.input_scale)
+ *   Mistral native:                     X.weight + X.qscale_weight (+ X.qscale_act)
+ *   our FP8 GGUF (docs/fp8.md):    X.weight + X.weight_scale
+ * W = fp8(W) * weight_scale. The activation scale (input_scale / qscale_act) tells FP8 GEMM
+ * hardware how to quantize x to FP8 (x_q = fp8(x / input_scale)); we keep activations in f32,
+ * so y = weight_scale * (W_q . x) is the exact product of the dequantized weight and it is not
+ * needed. It is still checked when present, so a malformed checkpoint does not load. */
+static nemo_status bind_fp8_scale(nemo_model *m, const char *name, int64_t rows, nemo_wmat *w,
+                                  nemo_error *err) {
+    static const char *const WSUF[] = {".weight_scale", ".qscale_weight"};
+    static const char *const ASUF[] = {".input_scale", ".qscale_act"};
+    char base[256], sname[300];
+    size_t n = strlen(name);
+    if (n >= sizeof base) return nemo_fail(err, NEMO_ERR_ARG, "tensor name too long: %s", name);
+    memcpy(base, name, n + 1);
+    if (n > 7 && !strcmp(base + n - 7, ".weight")) base[n - 7] = 0;
+    const nemo_tensor_entry *ws = NULL, *as = NULL;
+    for (int k = 0; k < 2 && !ws; k++) {
+        snprintf(sname, sizeof sname, "%s%s", base, WSUF[k]);
+        ws = nemo_tdir_find(m->tdir, sname);
+        snprintf(sname, sizeof sname, "%s%s", base, ASUF[k]);
+        if (ws) as = nemo_tdir_find(m->tdir, sname);
+    }
+    if (!ws)
+        return nemo_fail(
+            err, NEMO_ERR_MISSING,
+            "%s: tensor '%s' is FP8 (F8_E4M3) without scales: expected '%s.weight_scale' "
+            "(HF) or '%s.qscale_weight' (Mistral native)",
+            m->path, name, base, base);
+    float unused;
+    nemo_status st = read_scale(m, ws, name, rows, &w->scale, err);
+    if (!st && as) st = read_scale(m, as, name, rows, &unused, err);
+    return st;
+}
+
 static nemo_status bind_matrix(nemo_model *m, const char *name, int64_t rows, int64_t cols,
                                nemo_wmat *w, nemo_error *err) {
     const nemo_tensor_entry *e = need(m, name, err);
@@ -76,22 +149,22 @@ static nemo_status bind_matrix(nemo_model *m, const char *name, int64_t rows, in
                          (unsigned long long)(e->ndim > 0 ? e->shape[0] : 0),
                          (unsigned long long)(e->ndim > 1 ? e->shape[1] : 0), (long long)rows,
                          (long long)cols);
-    const nemo_dtype_traits *ti = nemo_dtype_info(e->dtype);
+    nemo_dtype dt = e->dtype;
+    /* our FP8 GGUF stores E4M3 bytes as ggml I8 (ggml has no FP8 type), flagged by a key */
+    if (dt == NEMO_DTYPE_I8 && m->gguf && nemo_gguf_find(m->gguf, NEMO_GGUF_FP8_KEY))
+        dt = NEMO_DTYPE_F8_E4M3;
+    const nemo_dtype_traits *ti = nemo_dtype_info(dt);
     if (!ti->is_float || cols % ti->block_elems)
         return nemo_fail(err, NEMO_ERR_UNSUPPORTED,
                          "%s: tensor '%s' has dtype %s, which cannot be used as weights here",
                          where(m, e), name, ti->name);
-    if (e->dtype == NEMO_DTYPE_F8_E4M3)
-        return nemo_fail(err, NEMO_ERR_UNSUPPORTED,
-                         "%s: tensor '%s' is FP8 without scales; FP8 checkpoints are not "
-                         "supported yet",
-                         where(m, e), name);
     w->data = e->data;
-    w->dtype = e->dtype;
+    w->dtype = dt;
     w->rows = rows;
     w->cols = cols;
-    w->row_bytes = nemo_dtype_bytes(e->dtype, (uint64_t)cols);
+    w->row_bytes = nemo_dtype_bytes(dt, (uint64_t)cols);
     w->scale = 1.0f;
+    if (dt == NEMO_DTYPE_F8_E4M3) return bind_fp8_scale(m, name, rows, w, err);
     return NEMO_OK;
 }
 

@@ -31,7 +31,9 @@ static nemo_status dump(json_t *root, const char *path, nemo_error *err) {
 }
 
 static const char *torch_dtype(nemo_dtype t) {
-    return t == NEMO_DTYPE_BF16 ? "bfloat16" : t == NEMO_DTYPE_F16 ? "float16" : "float32";
+    return t == NEMO_DTYPE_BF16 || t == NEMO_DTYPE_F8_E4M3 ? "bfloat16"
+           : t == NEMO_DTYPE_F16                           ? "float16"
+                                                           : "float32";
 }
 
 nemo_status nemo_synth_write_params_json(const char *path, const nemo_synth_params *p,
@@ -54,6 +56,12 @@ nemo_status nemo_synth_write_params_json(const char *path, const nemo_synth_para
         if (c->rope_theta != 10000.0f)
             json_object_set_new(o, "rope_theta", json_float(c->rope_theta));
         if (c->tied_embeddings) json_object_set_new(o, "tied_embeddings", json_true());
+        if (p->dtype == NEMO_DTYPE_F8_E4M3) { /* Mistral's native FP8 convention (spec 2c) */
+            json_t *q = json_object();
+            json_object_set_new(q, "qformat_weight", json_string("fp8_e4m3"));
+            json_object_set_new(q, "qscheme_act", json_string("TENSOR"));
+            json_object_set_new(o, "quantization", q);
+        }
     }
     return dump(o, path, err);
 }
@@ -88,6 +96,14 @@ nemo_status nemo_synth_write_config_json(const char *path, const nemo_synth_para
         json_object_set_new(o, "torch_dtype", json_string(torch_dtype(p->dtype)));
         json_object_set_new(o, "use_cache", json_true());
         json_object_set_new(o, "vocab_size", json_integer(c->vocab_size));
+        if (p->dtype == NEMO_DTYPE_F8_E4M3) { /* AutoFP8 / neuralmagic FP8 (spec 2c) */
+            json_t *q = json_object(), *ign = json_array();
+            json_object_set_new(q, "quant_method", json_string("fp8"));
+            json_object_set_new(q, "activation_scheme", json_string("static"));
+            json_array_append_new(ign, json_string("lm_head"));
+            json_object_set_new(q, "ignored_layers", ign);
+            json_object_set_new(o, "quantization_config", q);
+        }
     }
     return dump(o, path, err);
 }

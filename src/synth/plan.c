@@ -60,8 +60,9 @@ static nemo_status check_params(const nemo_synth_params *p, nemo_error *err) {
                          (double)c->norm_eps, (double)c->rope_theta);
     if ((uint64_t)c->n_heads * (uint64_t)c->head_dim > INT32_MAX)
         return nemo_fail(err, NEMO_ERR_CONFIG, "synth: n_heads * head_dim too large");
-    if (p->dtype != NEMO_DTYPE_F32 && p->dtype != NEMO_DTYPE_F16 && p->dtype != NEMO_DTYPE_BF16)
-        return nemo_fail(err, NEMO_ERR_ARG, "synth: dtype %s is not F32, F16 or BF16",
+    if (p->dtype != NEMO_DTYPE_F32 && p->dtype != NEMO_DTYPE_F16 && p->dtype != NEMO_DTYPE_BF16 &&
+        p->dtype != NEMO_DTYPE_F8_E4M3)
+        return nemo_fail(err, NEMO_ERR_ARG, "synth: dtype %s is not F32, F16, BF16 or F8_E4M3",
                          nemo_dtype_name(p->dtype));
     if (c->layout != NEMO_LAYOUT_NATIVE && c->layout != NEMO_LAYOUT_HF)
         return nemo_fail(err, NEMO_ERR_ARG, "synth: layout must be native or hf");
@@ -92,7 +93,43 @@ static nemo_synth_tensor *add(nemo_synth_plan *pl, const nemo_synth_params *p, n
     t->head_dim = p->cfg.head_dim;
     t->permuted =
         p->cfg.layout == NEMO_LAYOUT_HF && (role == NEMO_SYNTH_WQ || role == NEMO_SYNTH_WK);
+    t->dtype = p->dtype;
+    if (p->dtype == NEMO_DTYPE_F8_E4M3) {
+        int fp8 = layer >= 0 && rows;
+        t->dtype = fp8 ? NEMO_DTYPE_F8_E4M3 : NEMO_DTYPE_BF16;
+        /* |values| <= scale (uniform law), so scale / 448 maps the range onto FP8's: the
+         * amax/448 rule of AutoFP8 without a pass over the data */
+        if (fp8) t->value = t->scale / 448.0f;
+    }
     return t;
+}
+
+/* The two scale tensors that follow an FP8 matrix w, named in the layout's convention:
+ * HF (AutoFP8 / compressed-tensors) X.weight_scale + X.input_scale, native X.qscale_weight +
+ * X.qscale_act. The activation scale is a plausible calibrated value (|x| <= 4 after RMSNorm);
+ * our engine does not use it (activations stay f32). */
+static void add_scales(nemo_synth_plan *pl, const nemo_synth_params *p,
+                       const nemo_synth_tensor *w) {
+    const int hf = p->cfg.layout == NEMO_LAYOUT_HF;
+    for (int k = 0; k < 2; k++) {
+        nemo_synth_tensor *t = &pl->t[pl->n++];
+        memset(t, 0, sizeof *t);
+        char base[80], nbase[80]; /* + "." + the longest suffix fits the 96 of a name */
+        snprintf(base, sizeof base, "%.*s", (int)strlen(w->name) - 7, w->name); /* - ".weight" */
+        snprintf(nbase, sizeof nbase, "%.*s", (int)strlen(w->native_name) - 7, w->native_name);
+        const char *suf =
+            k == 0 ? (hf ? "weight_scale" : "qscale_weight") : (hf ? "input_scale" : "qscale_act");
+        snprintf(t->name, sizeof t->name, "%s.%s", base, suf);
+        snprintf(t->native_name, sizeof t->native_name, "%s.%s", nbase,
+                 k == 0 ? "qscale_weight" : "qscale_act");
+        t->role = k == 0 ? NEMO_SYNTH_WSCALE : NEMO_SYNTH_ASCALE;
+        t->layer = w->layer;
+        t->ndim = 1;
+        t->ndim0 = 1;
+        t->rows = t->cols = 1;
+        t->dtype = NEMO_DTYPE_F32;
+        t->value = k == 0 ? w->value : 4.0f / 448.0f;
+    }
 }
 
 nemo_status nemo_synth_plan_make(const nemo_synth_params *p, nemo_synth_plan *out,
@@ -104,7 +141,7 @@ nemo_status nemo_synth_plan_make(const nemo_synth_params *p, nemo_synth_plan *ou
     uint64_t D = (uint64_t)c->dim, F = (uint64_t)c->hidden_dim, V = (uint64_t)c->vocab_size;
     uint64_t Q = (uint64_t)c->n_heads * (uint64_t)c->head_dim;
     uint64_t KV = (uint64_t)c->n_kv_heads * (uint64_t)c->head_dim;
-    int cap = c->n_layers * N_LAYER_TENSORS + 3;
+    int cap = c->n_layers * N_LAYER_TENSORS * 3 + 3; /* FP8: 2 scales per matrix */
     out->t = calloc((size_t)cap, sizeof *out->t);
     if (!out->t) return nemo_fail(err, NEMO_ERR_NOMEM, "synth: out of memory for %d tensors", cap);
 
@@ -130,8 +167,9 @@ nemo_status nemo_synth_plan_make(const nemo_synth_params *p, nemo_synth_plan *ou
                 break;
             default: break; /* norms: 1-D of length D */
             }
-            add(out, p, LAYER_TENSORS[k].role, l, LAYER_TENSORS[k].native, LAYER_TENSORS[k].hf,
-                rows, cols, std);
+            nemo_synth_tensor *t = add(out, p, LAYER_TENSORS[k].role, l, LAYER_TENSORS[k].native,
+                                       LAYER_TENSORS[k].hf, rows, cols, std);
+            if (t->dtype == NEMO_DTYPE_F8_E4M3) add_scales(out, p, t);
         }
     }
     add(out, p, NEMO_SYNTH_FINAL_NORM, -1, "norm.weight", "model.norm.weight", 0, D, 0);
@@ -142,7 +180,7 @@ nemo_status nemo_synth_plan_make(const nemo_synth_params *p, nemo_synth_plan *ou
     for (int i = 0; i < out->n; i++) {
         nemo_synth_tensor *t = &out->t[i];
         uint64_t n;
-        if (nemo_mul_u64(t->rows, t->cols, &n) || !(t->nbytes = nemo_dtype_bytes(p->dtype, n)) ||
+        if (nemo_mul_u64(t->rows, t->cols, &n) || !(t->nbytes = nemo_dtype_bytes(t->dtype, n)) ||
             nemo_add_u64(out->data_bytes, t->nbytes, &out->data_bytes)) {
             nemo_synth_plan_free(out);
             return nemo_fail(err, NEMO_ERR_CONFIG, "synth: tensor sizes overflow 64 bits");

@@ -45,17 +45,16 @@ static int sb_printf(strbuf *b, const char *fmt, ...) {
     }
 }
 
-static nemo_status build_header(const placed *ps, int n, nemo_dtype dtype, strbuf *h,
-                                nemo_error *err) {
+static nemo_status build_header(const placed *ps, int n, strbuf *h, nemo_error *err) {
     int bad = sb_printf(h, "{\"__metadata__\":{\"format\":\"pt\"}");
     for (int i = 0; i < n && !bad; i++) {
         const nemo_synth_tensor *t = ps[i].t;
-        bad |=
-            sb_printf(h, ",\"%s\":{\"dtype\":\"%s\",\"shape\":[", t->name, nemo_dtype_name(dtype));
+        bad |= sb_printf(h, ",\"%s\":{\"dtype\":\"%s\",\"shape\":[", t->name,
+                         nemo_dtype_name(t->dtype));
         if (t->ndim == 2)
             bad |=
                 sb_printf(h, "%llu,%llu", (unsigned long long)t->rows, (unsigned long long)t->cols);
-        else
+        else if (!t->ndim0)
             bad |= sb_printf(h, "%llu", (unsigned long long)t->cols);
         bad |= sb_printf(h, "],\"data_offsets\":[%llu,%llu]}", (unsigned long long)ps[i].begin,
                          (unsigned long long)ps[i].end);
@@ -72,9 +71,9 @@ static nemo_status put(FILE *f, const char *path, const void *p, size_t n, nemo_
 }
 
 static nemo_status write_tensor(FILE *f, const char *path, const nemo_synth_tensor *t,
-                                nemo_dtype dtype, uint64_t seed, float *row, uint8_t *chunk,
-                                size_t chunk_cap, nemo_synth_progress *prog, nemo_error *err) {
-    uint64_t row_bytes = nemo_dtype_bytes(dtype, t->cols);
+                                uint64_t seed, float *row, uint8_t *chunk, size_t chunk_cap,
+                                nemo_synth_progress *prog, nemo_error *err) {
+    uint64_t row_bytes = nemo_dtype_bytes(t->dtype, t->cols);
     size_t used = 0;
     for (uint64_t r = 0; r < t->rows; r++) {
         if (used + row_bytes > chunk_cap) {
@@ -84,8 +83,11 @@ static nemo_status write_tensor(FILE *f, const char *path, const nemo_synth_tens
             if (prog->fn) prog->fn(prog->done, prog->total, prog->user);
             used = 0;
         }
-        nemo_synth_row_values(seed, t, nemo_synth_native_row(t, r), row);
-        nemo_synth_encode(dtype, row, t->cols, chunk + used);
+        if (t->role == NEMO_SYNTH_WSCALE || t->role == NEMO_SYNTH_ASCALE)
+            row[0] = t->value;
+        else
+            nemo_synth_row_values(seed, t, nemo_synth_native_row(t, r), row);
+        nemo_synth_encode_t(t, row, chunk + used);
         used += (size_t)row_bytes;
     }
     nemo_status st = put(f, path, chunk, used, err);
@@ -127,7 +129,8 @@ nemo_status nemo_synth_write_safetensors(const char *path, const nemo_synth_plan
         off += ps[i].t->nbytes;
         ps[i].end = off;
     }
-    if ((st = build_header(ps, n, dtype, &h, err))) goto done;
+    (void)dtype; /* each tensor carries its own (FP8 folders mix FP8, BF16 and F32) */
+    if ((st = build_header(ps, n, &h, err))) goto done;
 
     f = fopen(path, "wb");
     if (!f) {
@@ -138,7 +141,7 @@ nemo_status nemo_synth_write_safetensors(const char *path, const nemo_synth_plan
     for (int i = 0; i < 8; i++) len8[i] = (uint8_t)((uint64_t)h.len >> (8 * i));
     if ((st = put(f, path, len8, 8, err)) || (st = put(f, path, h.s, h.len, err))) goto done;
     for (int i = 0; i < n; i++)
-        if ((st = write_tensor(f, path, ps[i].t, dtype, seed, row, chunk, chunk_cap, prog, err)))
+        if ((st = write_tensor(f, path, ps[i].t, seed, row, chunk, chunk_cap, prog, err)))
             goto done;
 done:
     if (f && fclose(f) != 0 && st == NEMO_OK)

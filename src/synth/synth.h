@@ -22,6 +22,8 @@ typedef enum nemo_synth_role {
     NEMO_SYNTH_W3,
     NEMO_SYNTH_FINAL_NORM,
     NEMO_SYNTH_OUTPUT,
+    NEMO_SYNTH_WSCALE, /* FP8: per-tensor weight scale (F32 scalar) of the tensor before it */
+    NEMO_SYNTH_ASCALE, /* FP8: per-tensor activation (input) scale, written but unused by us */
 } nemo_synth_role;
 
 typedef struct nemo_synth_tensor {
@@ -35,7 +37,11 @@ typedef struct nemo_synth_tensor {
     int permuted;        /* HF q/k: layout row r holds native row nemo_synth_native_row(r) */
     int head_dim;        /* period of the permutation */
     int shard;           /* index of the file it goes to (0-based) */
-    uint64_t nbytes;     /* bytes in the chosen dtype */
+    uint64_t nbytes;     /* bytes in its dtype */
+    nemo_dtype dtype;    /* the chosen dtype; with F8_E4M3 only the layer matrices are FP8
+                            (embeddings, LM head and norms BF16, as in real FP8 releases) */
+    int ndim0;           /* scale tensors: shape [] (a 0-d scalar, as AutoFP8 writes them) */
+    float value;         /* scale tensors: the value; FP8 matrices: the weight scale */
 } nemo_synth_tensor;
 
 typedef struct nemo_synth_plan {
@@ -58,8 +64,11 @@ uint64_t nemo_synth_native_row(const nemo_synth_tensor *t, uint64_t r);
 void nemo_synth_row_values(uint64_t seed, const nemo_synth_tensor *t, uint64_t native_row,
                            float *out);
 
-/* Stores n floats in dtype (F32, F16, BF16) as little-endian bytes at dst. */
+/* Stores n floats in dtype (F32, F16, BF16; F8_E4M3 after dividing by t->value: see
+ * nemo_synth_encode_t) as little-endian bytes at dst. */
 void nemo_synth_encode(nemo_dtype dtype, const float *src, uint64_t n, uint8_t *dst);
+/* Stores one row of t in t's dtype: FP8 matrices as fp8(x / weight_scale). */
+void nemo_synth_encode_t(const nemo_synth_tensor *t, const float *src, uint8_t *dst);
 
 /* Progress accounting shared by every file of one nemo_synth_write call. */
 typedef struct nemo_synth_progress {

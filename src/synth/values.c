@@ -63,3 +63,11 @@ void nemo_synth_encode(nemo_dtype dtype, const float *src, uint64_t n, uint8_t *
         }
     }
 }
+
+void nemo_synth_encode_t(const nemo_synth_tensor *t, const float *src, uint8_t *dst) {
+    if (t->dtype != NEMO_DTYPE_F8_E4M3) {
+        nemo_synth_encode(t->dtype, src, t->cols, dst);
+        return;
+    }
+    for (uint64_t i = 0; i < t->cols; i++) dst[i] = nemo_f32_to_fp8_e4m3(src[i] / t->value);
+}

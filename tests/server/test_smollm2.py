@@ -1,8 +1,8 @@
 """test_smollm2.py — `nemo serve` on a real trained model: SmolLM2-135M-Instruct (Q4_1 GGUF,
 its own GPT-2 style vocabulary and ChatML chat format). A factual question gets the right
 answer and ends on <|im_end|> (finish_reason "stop"); the prompt is the ChatML encoding
-(/tokenize); streaming equals the whole reply; 4 concurrent streams at temperature 0 equal
-the same requests served alone; tool_choice that needs a tool-call marker is refused. Runs the
+(/tokenize); streaming equals the whole reply; 16 concurrent streams at temperature 0 (8
+slots, so half of them wait and join as others leave) each equal the same request served alone; tool_choice that needs a tool-call marker is refused. Runs the
 release build: the real model is ~30x the synthetic one's work per token, too slow for ASan
 within the test budget (the ASan build runs every server path in the other test files)."""
 import os
@@ -18,7 +18,7 @@ Q = [{"role": "user", "content": "What is the capital of France?"}]
 
 
 def main():
-    with Server("--parallel", "4", "--ctx", "512", model=smollm2(), binary=BIN) as s:
+    with Server("--parallel", "8", "--ctx", "512", model=smollm2(), binary=BIN) as s:
         c = openai.OpenAI(base_url=s.base + "/v1", api_key=KEY, max_retries=0, timeout=300)
         model = c.models.list().data[0].id
 
@@ -36,8 +36,11 @@ def main():
 
         def concurrent_equals_alone():
             qs = [[{"role": "user", "content": q}] for q in (
-                "Name a color.", "Write one word about the sea.", "What is 2+2?", "Say hello in French.")]
-            kw = dict(model=model, max_tokens=8, temperature=0)
+                "Name a color.", "Write one word about the sea.", "What is 2+2?", "Say hello in French.",
+                "Name a fruit.", "What is the opposite of hot?", "Count to three.", "Name a planet.",
+                "What do cats say?", "Give me a verb.", "What color is the sky?", "Name a month.",
+                "Say goodbye.", "What is 10 minus 3?", "Name an animal that swims.", "Spell the word dog.")]
+            kw = dict(model=model, max_tokens=12, temperature=0)
             alone = [c.chat.completions.create(messages=q, **kw).choices[0].message.content for q in qs]
             got = [None] * len(qs)
 
@@ -49,7 +52,8 @@ def main():
                 t.start()
             for t in th:
                 t.join()
-            assert got == alone, (got, alone)
+            assert got == alone, [(i, a, g) for i, (a, g) in enumerate(zip(alone, got)) if a != g]
+            assert len(set(alone)) > 8, alone  # distinct answers: a mixup between streams would show
 
         def no_marker_tool_choice():
             tools = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]
@@ -57,7 +61,7 @@ def main():
             assert st == 400 and e["error"]["param"] == "tool_choice", e
 
         failed = run_tests([("real model answers (ChatML)", answers),
-                            ("4 concurrent streams == alone", concurrent_equals_alone),
+                            ("16 concurrent streams == alone", concurrent_equals_alone),
                             ("tool_choice without a marker", no_marker_tool_choice)])
     print(f"RESULT {3 - failed} {failed}")
     return 1 if failed else 0
