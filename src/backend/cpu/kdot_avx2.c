@@ -26,21 +26,6 @@ NEMO_AVX2 static inline __m256i scaled(__m256i q, const int8_t *x, int sc) {
     return _mm256_madd_epi16(_mm256_maddubs_epi16(q, ld(x)), _mm256_set1_epi16((short)sc));
 }
 
-NEMO_AVX2 static inline __m256i q4k_bytes(const uint8_t *b, int j) {
-    __m256i q = ld(b + 16 + 32 * (j / 2));
-    if (j & 1) q = _mm256_srli_epi16(q, 4);
-    return _mm256_and_si256(q, _mm256_set1_epi8(0x0F));
-}
-
-NEMO_AVX2 static inline __m256i q5k_bytes(const uint8_t *b, int j) {
-    __m256i q = ld(b + 48 + 32 * (j / 2));
-    if (j & 1) q = _mm256_srli_epi16(q, 4);
-    q = _mm256_and_si256(q, _mm256_set1_epi8(0x0F));
-    __m256i bit = _mm256_set1_epi8((char)(1u << j));
-    __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(ld(b + 16), bit), bit);
-    return _mm256_add_epi8(q, _mm256_and_si256(set, _mm256_set1_epi8(16)));
-}
-
 #define AI __attribute__((always_inline))
 
 /* Q4_K (Q5 = 0) / Q5_K (Q5 = 1) row times T tokens (x + t·ldx: token t's super-blocks); each
@@ -48,28 +33,50 @@ NEMO_AVX2 static inline __m256i q5k_bytes(const uint8_t *b, int j) {
 NEMO_AVX2 static inline AI void kdot(const int Q5, const uint8_t *b, const nemo_q8k_act *x,
                                      int64_t ldx, int64_t n, float *out, const int T) {
     const int64_t bytes = Q5 ? 176 : 144;
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
     float sum[4] = {0, 0, 0, 0};
     for (int64_t i = 0; i < n / 256; i++, b += bytes, x++) {
+        /* the 8 scales and minimums once per super-block; the minimums' term as one madd of
+         * the 16 group sums with each minimum repeated for its two groups */
+        int sc[8];
+        int16_t mn2[16];
+        for (int j = 0; j < 8; j++) {
+            int m;
+            nemo_k4_scale_min(j, b + 4, &sc[j], &m);
+            mn2[2 * j] = mn2[2 * j + 1] = (int16_t)m;
+        }
+        const __m256i mnv = _mm256_loadu_si256((const __m256i *)mn2);
         __m256i acc[4];
-        int32_t msum[4] = {0, 0, 0, 0};
 #pragma GCC unroll 4
         for (int t = 0; t < T; t++) acc[t] = _mm256_setzero_si256();
-        for (int j = 0; j < 8; j++) {
-            int sc, mn;
-            nemo_k4_scale_min(j, b + 4, &sc, &mn);
-            const __m256i q = Q5 ? q5k_bytes(b, j) : q4k_bytes(b, j);
+        for (int jj = 0; jj < 4; jj++) { /* chunks 2jj (low nibbles) and 2jj + 1 (high) */
+            const __m256i raw = ld(b + (Q5 ? 48 : 16) + 32 * jj);
+            __m256i lo = _mm256_and_si256(raw, m4),
+                    hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4);
+            if (Q5) {
+                const __m256i qh = ld(b + 16), k16 = _mm256_set1_epi8(16);
+                const __m256i b0 = _mm256_set1_epi8((char)(1u << (2 * jj))),
+                              b1 = _mm256_set1_epi8((char)(1u << (2 * jj + 1)));
+                lo = _mm256_add_epi8(
+                    lo, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, b0), b0), k16));
+                hi = _mm256_add_epi8(
+                    hi, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, b1), b1), k16));
+            }
 #pragma GCC unroll 4
             for (int t = 0; t < T; t++) {
-                const nemo_q8k_act *xt = x + t * ldx;
-                acc[t] = _mm256_add_epi32(acc[t], scaled(q, xt->qs + 32 * j, sc));
-                msum[t] += mn * (xt->bsums[2 * j] + xt->bsums[2 * j + 1]);
+                const int8_t *xq = x[t * ldx].qs + 64 * jj;
+                acc[t] = _mm256_add_epi32(acc[t], scaled(lo, xq, sc[2 * jj]));
+                acc[t] = _mm256_add_epi32(acc[t], scaled(hi, xq + 32, sc[2 * jj + 1]));
             }
         }
         const float d = ld_f16(b), dmin = ld_f16(b + 2);
 #pragma GCC unroll 4
         for (int t = 0; t < T; t++) {
-            const float xd = x[t * ldx].d;
-            sum[t] = (sum[t] + (d * xd) * (float)hsum_i32(acc[t])) - (dmin * xd) * (float)msum[t];
+            const nemo_q8k_act *xt = x + t * ldx;
+            const int32_t msum =
+                hsum_i32(_mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)xt->bsums), mnv));
+            sum[t] =
+                (sum[t] + (d * xt->d) * (float)hsum_i32(acc[t])) - (dmin * xt->d) * (float)msum;
         }
     }
 #pragma GCC unroll 4
