@@ -6,6 +6,8 @@
  *
  *   make bench-kernels && build/release/bench/kernel_bench [--quick]   (--quick: SmolLM2 shape
  * only)
+ *   build/release/bench/kernel_bench --prefill [tokens [DTYPE]]   (prefill matmul GFLOP/s and
+ * tokens/s per dtype on NeMo's shapes, 1 thread, default and q8 activations; tokens default 64)
  *
  * Weights are random bits with finite block scales (speed does not depend on the values). */
 #include "backend/cpu/kernels.h"
@@ -94,7 +96,74 @@ static void fix_scales(nemo_dtype t, uint8_t *w, uint64_t bytes) {
             }
 }
 
+static double cpu_now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Prefill only: one matmul of ntok tokens per dtype and NeMo shape, best of 3, 1 thread, timed
+ * in process CPU seconds (the pool blocks rather than spins, so with 1 thread this is the
+ * matmul's own time, steady on a machine shared with other jobs). */
+static int prefill_main(int ntok, const char *only) {
+    static const nemo_dtype types[] = {NEMO_DTYPE_Q4_1, NEMO_DTYPE_Q4_0, NEMO_DTYPE_Q8_0,
+                                       NEMO_DTYPE_Q4_K, NEMO_DTYPE_Q5_K, NEMO_DTYPE_Q6_K,
+                                       NEMO_DTYPE_BF16, NEMO_DTYPE_F16,  NEMO_DTYPE_F32};
+    static const int shapes[][2] = {{5120, 14336}, {14336, 5120}};
+    nemo_pool *pool = nemo_pool_create(1);
+    char line[512];
+    nemo_cpu_info(line, sizeof line);
+    printf("cpu %s\n| dtype | shape (in→out) | activations | %d-token matmul CPU ms | GFLOP/s | "
+           "tokens/s (this matmul) |\n|---|---|---|---:|---:|---:|\n",
+           line, ntok);
+    float *x = malloc(sizeof(float) * (size_t)ntok * 14336),
+          *y = malloc(sizeof(float) * (size_t)ntok * 14336);
+    float *scratch = malloc(sizeof(float) * (size_t)nemo_cpu_matmul_scratch(1, ntok, 14336));
+    for (long i = 0; i < (long)ntok * 14336; i++)
+        x[i] = (float)((int)(xrand() % 2001) - 1000) / 1000;
+    for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++)
+        for (int si = 0; si < 2; si++) {
+            nemo_dtype t = types[ti];
+            if (only && strcmp(only, nemo_dtype_name(t))) continue;
+            int cols = shapes[si][0], rows = shapes[si][1];
+            uint64_t rb = nemo_dtype_bytes(t, (uint64_t)cols), bytes = rb * (uint64_t)rows;
+            uint8_t *w = malloc(bytes);
+            if (!w) return 1;
+            for (uint64_t i = 0; i + 8 <= bytes; i += 8) {
+                uint64_t v = xrand();
+                memcpy(w + i, &v, 8);
+            }
+            fix_scales(t, w, bytes);
+            nemo_wmat W = {w, t, rows, cols, rb, 1.0f};
+            for (int q8 = 0; q8 < 2; q8++) {
+                nemo_kernels_set_q8(q8);
+                if (q8 && !nemo_kernels_get()->q8_dot[t] && !nemo_kernels_get()->q8k_dot[t])
+                    continue;
+                double best = 1e30;
+                for (int r = 0; r < 3; r++) {
+                    double t0 = cpu_now_s();
+                    nemo_cpu_matmul(pool, y, x, ntok, &W, scratch);
+                    double dt = cpu_now_s() - t0;
+                    if (dt < best) best = dt;
+                }
+                printf("| %s | %d→%d | %s | %.1f | %.1f | %.1f |\n", nemo_dtype_name(t), cols, rows,
+                       q8 ? "q8" : "f32 (exact)", best * 1e3, 2.0 * rows * cols * ntok / best / 1e9,
+                       ntok / best);
+                fflush(stdout);
+            }
+            nemo_kernels_set_q8(0);
+            free(w);
+        }
+    free(x);
+    free(y);
+    free(scratch);
+    nemo_pool_free(pool);
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc > 1 && !strcmp(argv[1], "--prefill"))
+        return prefill_main(argc > 2 ? atoi(argv[2]) : 64, argc > 3 ? argv[3] : NULL);
     int quick = argc > 1 && !strcmp(argv[1], "--quick");
     static const nemo_dtype types[] = {
         NEMO_DTYPE_Q8_0, NEMO_DTYPE_Q4_K, NEMO_DTYPE_BF16, NEMO_DTYPE_F16,     NEMO_DTYPE_Q4_0,
@@ -135,11 +204,13 @@ int main(int argc, char **argv) {
             fix_scales(t, w, bytes);
             nemo_wmat W = {w, t, rows, cols, rb, 1.0f};
             double scalar_gbs = 0;
-            /* each level with f32 activations, then (Q8_0/Q4_0/Q4_1) with q8 activations */
+            /* each level with f32 activations, then (Q8_0/Q4_0/Q4_1, K-quants) with q8 activations
+             */
             for (int lq = 0; lq < 2 * NEMO_CPU_LEVELS; lq++) {
                 int l = lq % NEMO_CPU_LEVELS, q8 = lq >= NEMO_CPU_LEVELS;
                 if (nemo_kernels_use((nemo_cpu_level)l)) continue;
-                if (q8 && !nemo_kernels_get()->q8_dot[t]) continue;
+                if (q8 && !nemo_kernels_get()->q8_dot[t] && !nemo_kernels_get()->q8k_dot[t])
+                    continue;
                 nemo_kernels_set_q8(q8);
                 double gbs[3] = {0}, pre_ratio = 0;
                 for (int th = 1; th <= 2; th++) {

@@ -8,6 +8,7 @@
 #include "backend/cpu/kernels.h"
 #include "backend/cpu/ops.h"
 #include "backend/cpu/quant.h"
+#include "backend/cpu/q8k.h"
 #include "backend/cpu/quant_act.h"
 #include "test.h"
 
@@ -184,6 +185,37 @@ static void test_dot(void) {
     free(x);
 }
 
+/* The prefill gemm: every (row, token) value bitwise equal to scale · dot of that pair, for
+ * every row count (full 4-row groups and the rest), batch sizes 1..17 (3-token blocks and both
+ * remainders) and lengths with and without a < 32 tail, on strided rows and tokens. */
+static void test_gemm(void) {
+    const nemo_kernels *ks[NEMO_CPU_LEVELS];
+    int nl = n_levels(ks);
+    static const int64_t NS[] = {1, 7, 31, 32, 33, 95, 256, 273, 1001};
+    enum { MAXR = 9, MAXT = 17, MAXN = 1001, LD = MAXN + 3 };
+    float *w = malloc(sizeof(float) * MAXR * LD), *x = malloc(sizeof(float) * MAXT * LD);
+    float *y = malloc(sizeof(float) * MAXT * (MAXR + 2));
+    for (int i = 0; i < MAXR * LD; i++) w[i] = frand() * (i % 7 == 0 ? 1e3f : 1.0f);
+    for (int i = 0; i < MAXT * LD; i++) x[i] = frand() * (i % 5 == 0 ? 1e-3f : 1.0f);
+    for (int l = 0; l < nl; l++)
+        for (size_t ni = 0; ni < sizeof NS / sizeof NS[0]; ni++)
+            for (int nr = 1; nr <= MAXR; nr += (nr < 5 ? 1 : 4))
+                for (int nt = 1; nt <= MAXT; nt++) {
+                    const int64_t n = NS[ni], ldy = MAXR + 2;
+                    ks[l]->gemm(w, LD, nr, x, LD, nt, n, y, ldy, 0.375f);
+                    int bad = 0;
+                    for (int t = 0; t < nt; t++)
+                        for (int r = 0; r < nr; r++)
+                            bad += !same_bits(y[t * ldy + r],
+                                              0.375f * ks[l]->dot(w + r * LD, x + t * LD, n));
+                    CHECK_MSG(!bad, "%s gemm n=%lld rows %d tokens %d: %d values differ",
+                              nemo_cpu_level_name(ks[l]->level), (long long)n, nr, nt, bad);
+                }
+    free(w);
+    free(x);
+    free(y);
+}
+
 /* The fused decode kernels equal dot over the converted row bit for bit (float types on odd
  * lengths too, so their reference-decoded tails are covered). */
 static void test_dot_row(void) {
@@ -355,6 +387,20 @@ static void test_q8(void) {
                 }
             }
         }
+        /* the 4-token kernels: each token bitwise equal to the 1-token kernel (odd and even
+         * block counts: the two accumulators) */
+        for (int l = 0; l < nl; l++)
+            for (int nbk = 1; nbk <= N / 32 && ks[l]->q8_dot4[t]; nbk++)
+                for (int r = 0; r < ROWS; r++) {
+                    float o[4];
+                    ks[l]->q8_dot4[t](wb + r * rb, q + 1, N / 32, 32 * nbk, o);
+                    for (int tk = 0; tk < 4; tk++)
+                        CHECK_MSG(
+                            same_bits(o[tk], ks[l]->q8_dot[t](wb + r * rb, q + 1 + tk * (N / 32),
+                                                              32 * nbk)),
+                            "%s %s q8_dot4 blocks %d token %d", nemo_cpu_level_name(ks[l]->level),
+                            nemo_dtype_name(t), nbk, tk);
+                }
         nemo_wmat W = {wb, t, ROWS, N, rb, 1.0f};
         nemo_kernels_set_q8(1);
         for (int l = 0; l < nl; l++) {
@@ -380,14 +426,116 @@ static void test_q8(void) {
     nemo_pool_free(p3);
 }
 
+/* Q8_K activations for K-quants (NEMO_MATMUL=q8): the quantizer follows ggml's reference (the
+ * largest magnitude maps to -127, bsums are the 16-value sums); every level's integer dot is
+ * bitwise equal to the scalar reference (same exact int32 sums, same float steps); the reference
+ * is within the activation-rounding bound of the f32 product: Σ_blocks Σ|w|·(max|x|/254) (half
+ * a quantization step per value), plus 1e-5·Σ|w·x| for f32 rounding; the matmul keeps the
+ * invariances and uses these kernels. */
+static void test_q8k(void) {
+    enum { N = 3 * 256, ROWS = 9, NTOK = 5 };
+    static float x[NTOK * N], wf[N];
+    for (int i = 0; i < NTOK * N; i++) x[i] = frand() * (i % 512 < 256 ? 1.0f : 1e-3f);
+    for (int i = 256; i < 512; i++) x[i] = 0; /* an all-zero block of token 0 */
+    static nemo_q8k_act q[NTOK * (N / 256)];
+    for (int t = 0; t < NTOK; t++) nemo_q8k_quantize(x + t * N, q + t * (N / 256), N);
+    CHECK(q[1].d == 0 && q[1].bsums[3] == 0 && q[1].qs[17] == 0);
+    for (int b = 0; b < NTOK * (N / 256); b++) {
+        if (b == 1) continue;
+        float amax = 0;
+        int has127 = 0;
+        for (int j = 0; j < 256; j++) {
+            amax = fmaxf(amax, fabsf(x[b * 256 + j]));
+            has127 |= q[b].qs[j] == -127;
+        }
+        CHECK(has127 && fabsf(fabsf(q[b].d) - amax / 127) <= 1e-6f * amax);
+        for (int j = 0; j < 256; j++)
+            CHECK(fabsf(q[b].d * q[b].qs[j] - x[b * 256 + j]) <= 0.5f * fabsf(q[b].d) * 1.0001f);
+        for (int g = 0; g < 16; g++) {
+            int s = 0;
+            for (int j = 0; j < 16; j++) s += q[b].qs[16 * g + j];
+            CHECK(q[b].bsums[g] == s);
+        }
+    }
+    const nemo_kernels *ks[NEMO_CPU_LEVELS];
+    int nl = n_levels(ks);
+    static const nemo_dtype QT[] = {NEMO_DTYPE_Q4_K, NEMO_DTYPE_Q5_K, NEMO_DTYPE_Q6_K};
+    nemo_pool *p1 = nemo_pool_create(1), *p3 = nemo_pool_create(3);
+    float *scratch = malloc(sizeof(float) * (size_t)nemo_cpu_matmul_scratch(3, NTOK, N));
+    for (int qi = 0; qi < 3; qi++) {
+        nemo_dtype t = QT[qi];
+        uint64_t rb = nemo_dtype_bytes(t, N);
+        uint8_t *wb = malloc(rb * ROWS);
+        for (int r = 0; r < ROWS; r++) fill_row(t, wb + r * rb, N, 1);
+        for (int r = 0; r < ROWS; r++) {
+            nemo_dequant_row(t, wb + r * rb, wf, N);
+            for (int tk = 0; tk < NTOK; tk++) {
+                double exact = 0, mag = 0, bound = 0;
+                for (int b = 0; b < N / 256; b++) {
+                    double wsum = 0, amax = 0;
+                    for (int i = b * 256; i < b * 256 + 256; i++) {
+                        exact += (double)wf[i] * x[tk * N + i];
+                        mag += fabs((double)wf[i] * x[tk * N + i]);
+                        wsum += fabs(wf[i]);
+                        amax = fmax(amax, fabs(x[tk * N + i]));
+                    }
+                    bound += wsum * amax / 254;
+                }
+                float ref = nemo_q8k_dot_ref(t, wb + r * rb, q + tk * (N / 256), N);
+                CHECK_MSG(fabs(ref - exact) <= bound * 1.001 + 1e-5 * mag,
+                          "%s: q8k %g vs f32 %g (bound %g)", nemo_dtype_name(t), ref, exact, bound);
+                for (int l = 0; l < nl; l++) {
+                    float got = ks[l]->q8k_dot[t](wb + r * rb, q + tk * (N / 256), N);
+                    CHECK_MSG(same_bits(got, ref), "%s %s: %g vs ref %g",
+                              nemo_cpu_level_name(ks[l]->level), nemo_dtype_name(t), got, ref);
+                }
+            }
+        }
+        for (int l = 0; l < nl; l++) /* the 4-token kernels equal the 1-token ones bitwise */
+            for (int r = 0; r < ROWS && ks[l]->q8k_dot4[t]; r++) {
+                float o[4];
+                ks[l]->q8k_dot4[t](wb + r * rb, q, N / 256, N, o);
+                for (int tk = 0; tk < 4; tk++)
+                    CHECK_MSG(
+                        same_bits(o[tk], ks[l]->q8k_dot[t](wb + r * rb, q + tk * (N / 256), N)),
+                        "%s %s q8k_dot4 token %d", nemo_cpu_level_name(ks[l]->level),
+                        nemo_dtype_name(t), tk);
+            }
+        nemo_wmat W = {wb, t, ROWS, N, rb, 1.0f};
+        nemo_kernels_set_q8(1);
+        for (int l = 0; l < nl; l++) {
+            float y1[NTOK * ROWS], y3[NTOK * ROWS], ys[ROWS];
+            CHECK(nemo_kernels_use(ks[l]->level) == 0);
+            nemo_cpu_matmul(p1, y1, x, NTOK, &W, scratch);
+            nemo_cpu_matmul(p3, y3, x, NTOK, &W, scratch);
+            CHECK(memcmp(y1, y3, sizeof y1) == 0);
+            for (int tk = 0; tk < NTOK; tk++) {
+                nemo_cpu_matmul(p1, ys, x + tk * N, 1, &W, scratch);
+                CHECK(memcmp(ys, y1 + tk * ROWS, sizeof ys) == 0);
+                for (int r = 0; r < ROWS; r++)
+                    CHECK(same_bits(y1[tk * ROWS + r],
+                                    nemo_q8k_dot_ref(t, wb + r * rb, q + tk * (N / 256), N)));
+            }
+        }
+        nemo_kernels_set_q8(0);
+        nemo_kernels_use(NEMO_CPU_SCALAR);
+        free(wb);
+    }
+    free(scratch);
+    nemo_pool_free(p1);
+    nemo_pool_free(p3);
+}
+
 int main(void) {
     setenv("NEMO_CPU", "scalar", 1); /* read once, at the first dispatch query */
     RUN(test_dispatch);
     RUN(test_to_f32_bitwise);
     RUN(test_dot);
     RUN(test_dot_row);
+    RUN(test_gemm);
     RUN(test_axpy);
     RUN(test_matmul);
     RUN(test_q8);
+    RUN(test_q8k);
     return test_finish();
 }

@@ -82,6 +82,7 @@ void nemo_cpu_info(char *buf, int cap) {
     const nemo_kernels *k = nemo_kernels_get();
     APPEND("; kernels %s (best %s; NEMO_CPU=scalar|avx2|avx512 lowers it)",
            nemo_cpu_level_name(k->level), nemo_cpu_level_name(nemo_cpu_level_max()));
-    APPEND("; activations %s", g_q8 ? "q8 for Q8_0/Q4_0/Q4_1 weights (NEMO_MATMUL=q8)"
-                                    : "f32 (NEMO_MATMUL=q8 quantizes them like llama.cpp)");
+    APPEND("; activations %s", g_q8
+                                   ? "q8 for Q8_0/Q4_0/Q4_1/Q4_K/Q5_K/Q6_K weights (NEMO_MATMUL=q8)"
+                                   : "f32 (NEMO_MATMUL=q8 quantizes them like llama.cpp)");
 }

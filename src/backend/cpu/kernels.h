@@ -8,19 +8,29 @@
  *   - dot and dot4 accumulate one row in a fixed order that depends only on n (the row
  *     length), and dot4's result for row r is bitwise equal to dot of that row, so the result
  *     for one (token, row) pair does not depend on which other rows or tokens share the call;
- *   - dot_row[t] (fused decode) is bitwise equal to dot over the to_f32 row.
+ *   - dot_row[t] (fused decode) is bitwise equal to dot over the to_f32 row;
+ *   - gemm (prefill) is bitwise equal to dot for every (row, token) pair.
  *   Different levels may round dot products differently (fused multiply-add, lane count);
  *   within one level results are reproducible. */
 #ifndef NEMO_KERNELS_H
 #define NEMO_KERNELS_H
 
 #include "backend/cpu/cpu_features.h"
+#include "backend/cpu/q8k.h"
 #include "backend/cpu/quant_act.h"
 #include "core/core.h"
 
 typedef void (*nemo_to_f32_fn)(const void *src, float *dst, int64_t n);
 typedef float (*nemo_dot_row_fn)(const void *row, const float *x, int64_t n);
 typedef float (*nemo_q8_dot_fn)(const void *row, const nemo_q8_act *x, int64_t n);
+typedef void (*nemo_q8_dot4_fn)(const void *row, const nemo_q8_act *x, int64_t ldx, int64_t n,
+                                float out[4]);
+typedef float (*nemo_q8k_dot_fn)(const void *row, const nemo_q8k_act *x, int64_t n);
+typedef void (*nemo_q8k_dot4_fn)(const void *row, const nemo_q8k_act *x, int64_t ldx, int64_t n,
+                                 float out[4]);
+/* y[t·ldy + r] = scale · dot(w + r·ldw, x + t·ldx, n) for r < nr, t < nt */
+typedef void (*nemo_gemm_fn)(const float *w, int64_t ldw, int nr, const float *x, int64_t ldx,
+                             int nt, int64_t n, float *y, int64_t ldy, float scale);
 
 typedef struct nemo_kernels {
     nemo_cpu_level level;
@@ -28,6 +38,9 @@ typedef struct nemo_kernels {
     float (*dot)(const float *a, const float *b, int64_t n);
     /* out[r] = dot(w + r·ldw, x, n) for r = 0..3 (bitwise equal to four dot calls) */
     void (*dot4)(const float *w, int64_t ldw, const float *x, int64_t n, float out[4]);
+    /* prefill: nr f32 rows times nt tokens, each value bitwise equal to scale · dot (so equal
+     * to the fused decode kernel of the row's dtype) */
+    nemo_gemm_fn gemm;
     /* y[i] += a·x[i] */
     void (*axpy)(float *y, float a, const float *x, int64_t n);
     /* weight row → f32 per dtype (n a multiple of the block size); NULL: no conversion */
@@ -38,6 +51,15 @@ typedef struct nemo_kernels {
     /* integer dot with q8 activations (quant_act.h), used when nemo_kernels_q8() is on; within
      * rounding of nemo_q8_dot_ref (lane order differs); NULL: the f32 path for that dtype */
     nemo_q8_dot_fn q8_dot[NEMO_DTYPE_COUNT];
+    /* the same for four tokens at once (x + t·ldx blocks: token t), out[t] bitwise equal to
+     * q8_dot of token t; NULL: q8_dot per token */
+    nemo_q8_dot4_fn q8_dot4[NEMO_DTYPE_COUNT];
+    /* the same for K-quant rows with Q8_K activations (q8k.h): bitwise equal to
+     * nemo_q8k_dot_ref at every level */
+    nemo_q8k_dot_fn q8k_dot[NEMO_DTYPE_COUNT];
+    /* four tokens at once (x + t·ldx super-blocks: token t), each bitwise equal to q8k_dot;
+     * NULL: q8k_dot per token */
+    nemo_q8k_dot4_fn q8k_dot4[NEMO_DTYPE_COUNT];
 } nemo_kernels;
 
 /* The table in use (level nemo_cpu_level_active(), or the one set by nemo_kernels_use). */
@@ -48,7 +70,8 @@ const nemo_kernels *nemo_kernels_for(nemo_cpu_level l);
  * kernels). Returns 0, or -1 if the CPU cannot run it. */
 int nemo_kernels_use(nemo_cpu_level l);
 
-/* Whether matmuls with Q8_0 / Q4_0 / Q4_1 weights quantize their activations to q8 blocks
+/* Whether matmuls with Q8_0 / Q4_0 / Q4_1 (q8_1 blocks) and Q4_K / Q5_K / Q6_K (Q8_K blocks)
+ * weights quantize their activations to q8 blocks
  * (llama.cpp's numerics and speed; not exact against f32 references): NEMO_MATMUL=q8 turns it
  * on, read once; nemo_kernels_set_q8 overrides it (tests, benchmarks). Off by default. */
 int nemo_kernels_q8(void);
@@ -58,5 +81,28 @@ void nemo_kernels_set_q8(int on);
 const nemo_kernels *nemo_kernels_scalar(void);
 const nemo_kernels *nemo_kernels_avx2(void);
 const nemo_kernels *nemo_kernels_avx512(void);
+/* The AVX2 register-blocked gemm (gemm_avx2.c; x86 only), shared by the AVX-512 table. */
+void nemo_gemm_avx2(const float *w, int64_t ldw, int nr, const float *x, int64_t ldx, int nt,
+                    int64_t n, float *y, int64_t ldy, float scale);
+/* The AVX2 q8_1 integer dots, 1 and 4 tokens (q8dot_avx2.c; x86 only). */
+float nemo_q8_0_q8_avx2(const void *row, const nemo_q8_act *x, int64_t n);
+float nemo_q4_0_q8_avx2(const void *row, const nemo_q8_act *x, int64_t n);
+float nemo_q4_1_q8_avx2(const void *row, const nemo_q8_act *x, int64_t n);
+void nemo_q8_0_q8x4_avx2(const void *row, const nemo_q8_act *x, int64_t ldx, int64_t n,
+                         float out[4]);
+void nemo_q4_0_q8x4_avx2(const void *row, const nemo_q8_act *x, int64_t ldx, int64_t n,
+                         float out[4]);
+void nemo_q4_1_q8x4_avx2(const void *row, const nemo_q8_act *x, int64_t ldx, int64_t n,
+                         float out[4]);
+/* The AVX2 K-quant × Q8_K integer dots (kdot_avx2.c; x86 only). */
+float nemo_q4_k_q8k_avx2(const void *row, const nemo_q8k_act *x, int64_t n);
+float nemo_q5_k_q8k_avx2(const void *row, const nemo_q8k_act *x, int64_t n);
+float nemo_q6_k_q8k_avx2(const void *row, const nemo_q8k_act *x, int64_t n);
+void nemo_q4_k_q8kx4_avx2(const void *row, const nemo_q8k_act *x, int64_t ldx, int64_t n,
+                          float out[4]);
+void nemo_q5_k_q8kx4_avx2(const void *row, const nemo_q8k_act *x, int64_t ldx, int64_t n,
+                          float out[4]);
+void nemo_q6_k_q8kx4_avx2(const void *row, const nemo_q8k_act *x, int64_t ldx, int64_t n,
+                          float out[4]);
 
 #endif

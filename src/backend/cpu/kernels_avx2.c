@@ -133,62 +133,6 @@ NEMO_AVX2 static float dot_avx2_row(const void *row, const float *x, int64_t n) 
     return dot_avx2(row, x, n);
 }
 
-/* ---- integer dot products with q8 activations (NEMO_MATMUL=q8; ggml's AVX2 scheme: maddubs
- * of unsigned × signed bytes into int16 pairs, madd into int32, one float scale per block) */
-
-/* 32 unsigned bytes u (< 129) times 32 signed bytes s, summed in adjacent groups of 4 → floats */
-NEMO_AVX2 static inline __m256 mul_u8_i8(__m256i u, __m256i s) {
-    __m256i p16 = _mm256_maddubs_epi16(u, s); /* ≤ 2·128·127: no saturation */
-    return _mm256_cvtepi32_ps(_mm256_madd_epi16(p16, _mm256_set1_epi16(1)));
-}
-
-NEMO_AVX2 static inline __m256 mul_i8_i8(__m256i a, __m256i b) {
-    return mul_u8_i8(_mm256_sign_epi8(a, a), _mm256_sign_epi8(b, a));
-}
-
-/* qs[16] → the block's 32 values as bytes (low nibbles are values 0..15) */
-NEMO_AVX2 static inline __m256i nib32(const uint8_t *qs) {
-    __m128i v = _mm_loadu_si128((const __m128i *)qs);
-    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(v, 4), v), _mm256_set1_epi8(0x0F));
-}
-
-NEMO_AVX2 static inline __m256i ld256(const void *p) {
-    return _mm256_loadu_si256((const __m256i *)p);
-}
-
-NEMO_AVX2 static float q8_0_q8(const void *row, const nemo_q8_act *x, int64_t n) {
-    const uint8_t *b = row;
-    __m256 acc = _mm256_setzero_ps();
-    for (int64_t i = 0; i < n / 32; i++, b += 34, x++) {
-        __m256 d = _mm256_set1_ps(ld_f16(b) * _cvtsh_ss(x->d));
-        acc = _mm256_fmadd_ps(d, mul_i8_i8(ld256(b + 2), ld256(x->qs)), acc);
-    }
-    return hsum8(acc);
-}
-
-NEMO_AVX2 static float q4_0_q8(const void *row, const nemo_q8_act *x, int64_t n) {
-    const uint8_t *b = row;
-    __m256 acc = _mm256_setzero_ps();
-    for (int64_t i = 0; i < n / 32; i++, b += 18, x++) {
-        __m256 d = _mm256_set1_ps(ld_f16(b) * _cvtsh_ss(x->d));
-        __m256i w = _mm256_sub_epi8(nib32(b + 2), _mm256_set1_epi8(8));
-        acc = _mm256_fmadd_ps(d, mul_i8_i8(w, ld256(x->qs)), acc);
-    }
-    return hsum8(acc);
-}
-
-NEMO_AVX2 static float q4_1_q8(const void *row, const nemo_q8_act *x, int64_t n) {
-    const uint8_t *b = row;
-    __m256 acc = _mm256_setzero_ps();
-    float summ = 0;
-    for (int64_t i = 0; i < n / 32; i++, b += 20, x++) {
-        __m256 d = _mm256_set1_ps(ld_f16(b) * _cvtsh_ss(x->d));
-        acc = _mm256_fmadd_ps(d, mul_u8_i8(nib32(b + 4), ld256(x->qs)), acc);
-        summ += ld_f16(b + 2) * _cvtsh_ss(x->s);
-    }
-    return hsum8(acc) + summ;
-}
-
 static void f32_row(const void *src, float *dst, int64_t n) {
     memcpy(dst, src, (size_t)n * sizeof(float));
 }
@@ -205,6 +149,7 @@ static const nemo_kernels K = {
     .level = NEMO_CPU_AVX2,
     .dot = dot_avx2,
     .dot4 = dot4_avx2,
+    .gemm = nemo_gemm_avx2,
     .axpy = axpy_avx2,
     .to_f32 =
         {
@@ -236,9 +181,27 @@ static const nemo_kernels K = {
         },
     .q8_dot =
         {
-            [NEMO_DTYPE_Q8_0] = q8_0_q8,
-            [NEMO_DTYPE_Q4_0] = q4_0_q8,
-            [NEMO_DTYPE_Q4_1] = q4_1_q8,
+            [NEMO_DTYPE_Q8_0] = nemo_q8_0_q8_avx2,
+            [NEMO_DTYPE_Q4_0] = nemo_q4_0_q8_avx2,
+            [NEMO_DTYPE_Q4_1] = nemo_q4_1_q8_avx2,
+        },
+    .q8_dot4 =
+        {
+            [NEMO_DTYPE_Q8_0] = nemo_q8_0_q8x4_avx2,
+            [NEMO_DTYPE_Q4_0] = nemo_q4_0_q8x4_avx2,
+            [NEMO_DTYPE_Q4_1] = nemo_q4_1_q8x4_avx2,
+        },
+    .q8k_dot =
+        {
+            [NEMO_DTYPE_Q4_K] = nemo_q4_k_q8k_avx2,
+            [NEMO_DTYPE_Q5_K] = nemo_q5_k_q8k_avx2,
+            [NEMO_DTYPE_Q6_K] = nemo_q6_k_q8k_avx2,
+        },
+    .q8k_dot4 =
+        {
+            [NEMO_DTYPE_Q4_K] = nemo_q4_k_q8kx4_avx2,
+            [NEMO_DTYPE_Q5_K] = nemo_q5_k_q8kx4_avx2,
+            [NEMO_DTYPE_Q6_K] = nemo_q6_k_q8kx4_avx2,
         },
 };
 

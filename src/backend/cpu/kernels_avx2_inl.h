@@ -46,8 +46,9 @@ NEMO_AVX2 static inline float dot_finish(__m256 s[4], const float *a, const floa
     return hsum8(_mm256_add_ps(_mm256_add_ps(s[0], s[1]), _mm256_add_ps(s[2], s[3])));
 }
 
-/* ---- 32-value decoders into v[4]: the reference's float operations in the same order, with
- * separate multiply and add (never fused), so the values equal nemo_dequant_row's bit for bit. */
+/* ---- 32-value decoders into v[4]: the reference's float operations in the same order, so the
+ * values equal nemo_dequant_row's bit for bit. A multiply and an add are fused only where the
+ * product is exact (then the single rounding is the add's); everywhere else they stay apart. */
 
 NEMO_AVX2 static inline float ld_f16(const uint8_t *p) {
     uint16_t h;
@@ -125,27 +126,30 @@ NEMO_AVX2 static inline void dec32_q4_0(const uint8_t *b, __m256 v[4]) {
     v[3] = _mm256_mul_ps(u8x8_ps(_mm_srli_si128(hi, 8), eight), d);
 }
 
-/* Q4_1 block (20 bytes): d·q + m */
+/* Q4_1 block (20 bytes): d·q + m. d·q is exact in f32 (q < 16: at most 11 + 4 significant
+ * bits), so one fused multiply-add rounds exactly where the reference's add does. */
 NEMO_AVX2 static inline void dec32_q4_1(const uint8_t *b, __m256 v[4]) {
     const __m256 d = _mm256_set1_ps(ld_f16(b)), m = _mm256_set1_ps(ld_f16(b + 2));
     const __m256i z = _mm256_setzero_si256();
     __m128i lo, hi;
     nibbles16(b + 4, &lo, &hi);
-    v[0] = _mm256_add_ps(_mm256_mul_ps(u8x8_ps(lo, z), d), m);
-    v[1] = _mm256_add_ps(_mm256_mul_ps(u8x8_ps(_mm_srli_si128(lo, 8), z), d), m);
-    v[2] = _mm256_add_ps(_mm256_mul_ps(u8x8_ps(hi, z), d), m);
-    v[3] = _mm256_add_ps(_mm256_mul_ps(u8x8_ps(_mm_srli_si128(hi, 8), z), d), m);
+    v[0] = _mm256_fmadd_ps(u8x8_ps(lo, z), d, m);
+    v[1] = _mm256_fmadd_ps(u8x8_ps(_mm_srli_si128(lo, 8), z), d, m);
+    v[2] = _mm256_fmadd_ps(u8x8_ps(hi, z), d, m);
+    v[3] = _mm256_fmadd_ps(u8x8_ps(_mm_srli_si128(hi, 8), z), d, m);
 }
 
-/* 32 byte values q → d·q − m (the K-quant sub-block formula) */
+/* 32 byte values q → d·q − m (the K-quant sub-block formula). d is an fp16 scale times a 6-bit
+ * sub-block scale (≤ 17 significant bits) and q < 32, so d·q is exact in f32 and one fused
+ * multiply-subtract rounds exactly where the reference's subtraction does. */
 NEMO_AVX2 static inline void dec32_dm(__m256i q, float d, float m, __m256 v[4]) {
     const __m256 dv = _mm256_set1_ps(d), mv = _mm256_set1_ps(m);
     const __m256i z = _mm256_setzero_si256();
     __m128i a = _mm256_castsi256_si128(q), c = _mm256_extracti128_si256(q, 1);
-    v[0] = _mm256_sub_ps(_mm256_mul_ps(dv, u8x8_ps(a, z)), mv);
-    v[1] = _mm256_sub_ps(_mm256_mul_ps(dv, u8x8_ps(_mm_srli_si128(a, 8), z)), mv);
-    v[2] = _mm256_sub_ps(_mm256_mul_ps(dv, u8x8_ps(c, z)), mv);
-    v[3] = _mm256_sub_ps(_mm256_mul_ps(dv, u8x8_ps(_mm_srli_si128(c, 8), z)), mv);
+    v[0] = _mm256_fmsub_ps(dv, u8x8_ps(a, z), mv);
+    v[1] = _mm256_fmsub_ps(dv, u8x8_ps(_mm_srli_si128(a, 8), z), mv);
+    v[2] = _mm256_fmsub_ps(dv, u8x8_ps(c, z), mv);
+    v[3] = _mm256_fmsub_ps(dv, u8x8_ps(_mm_srli_si128(c, 8), z), mv);
 }
 
 /* 32 byte values q (< 64) of two Q6_K sub-blocks → (d·sc[0])·(q − 32), (d·sc[1])·(q − 32) */

@@ -8,6 +8,13 @@ static void dot4_scalar(const float *w, int64_t ldw, const float *x, int64_t n, 
     for (int r = 0; r < 4; r++) out[r] = nemo_cpu_dot_ref(w + r * ldw, x, n);
 }
 
+static void gemm_scalar(const float *w, int64_t ldw, int nr, const float *x, int64_t ldx, int nt,
+                        int64_t n, float *y, int64_t ldy, float scale) {
+    for (int r = 0; r < nr; r++)
+        for (int t = 0; t < nt; t++)
+            y[t * ldy + r] = scale * nemo_cpu_dot_ref(w + r * ldw, x + t * ldx, n);
+}
+
 static void axpy_scalar(float *y, float a, const float *x, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
 }
@@ -37,10 +44,19 @@ Q8DOT(q8_0_q8, NEMO_DTYPE_Q8_0)
 Q8DOT(q4_0_q8, NEMO_DTYPE_Q4_0)
 Q8DOT(q4_1_q8, NEMO_DTYPE_Q4_1)
 
+#define Q8KDOT(name, T)                                                                            \
+    static float name(const void *row, const nemo_q8k_act *x, int64_t n) {                         \
+        return nemo_q8k_dot_ref(T, row, x, n);                                                     \
+    }
+Q8KDOT(q4_k_q8k, NEMO_DTYPE_Q4_K)
+Q8KDOT(q5_k_q8k, NEMO_DTYPE_Q5_K)
+Q8KDOT(q6_k_q8k, NEMO_DTYPE_Q6_K)
+
 static const nemo_kernels K = {
     .level = NEMO_CPU_SCALAR,
     .dot = nemo_cpu_dot_ref,
     .dot4 = dot4_scalar,
+    .gemm = gemm_scalar,
     .axpy = axpy_scalar,
     .to_f32 =
         {
@@ -62,6 +78,12 @@ static const nemo_kernels K = {
             [NEMO_DTYPE_Q8_0] = q8_0_q8,
             [NEMO_DTYPE_Q4_0] = q4_0_q8,
             [NEMO_DTYPE_Q4_1] = q4_1_q8,
+        },
+    .q8k_dot =
+        {
+            [NEMO_DTYPE_Q4_K] = q4_k_q8k,
+            [NEMO_DTYPE_Q5_K] = q5_k_q8k,
+            [NEMO_DTYPE_Q6_K] = q6_k_q8k,
         },
 };
 

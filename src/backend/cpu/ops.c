@@ -54,10 +54,11 @@ typedef struct {
 } matmul_ctx;
 
 /* Rows in blocks of NEMO_MATMUL_ROWS: the block is converted to f32 once (into this thread's
- * scratch, where it stays in cache) and each token's activations are loaded once per block.
- * One token (decode) uses the fused dot_row kernel instead. dot4, dot and dot_row give bitwise
- * equal results per row, so neither the block a row falls in (set by
- * the thread split) nor the number of tokens changes any output value. */
+ * scratch, where it stays in cache) and the gemm kernel multiplies it with every token (its
+ * register blocking reuses each weight load for several tokens). One token (decode) uses the
+ * fused dot_row kernel instead. gemm, dot and dot_row give bitwise equal results per (row,
+ * token), so neither the block a row falls in (set by the thread split) nor the number of
+ * tokens changes any output value. */
 static void matmul_worker(void *p, int ith, int nth) {
     matmul_ctx *c = p;
     const nemo_wmat *W = c->W;
@@ -86,59 +87,88 @@ static void matmul_worker(void *p, int ith, int nth) {
             for (int i = 0; i < nr; i++)
                 conv(src + (uint64_t)i * W->row_bytes, buf + i * cols, cols);
         }
-        for (int t = 0; t < c->n; t++) {
-            const float *xt = c->x + (int64_t)t * cols;
-            float *yt = c->y + (int64_t)t * rows + r;
-            if (nr == NEMO_MATMUL_ROWS) {
-                float o[4];
-                k->dot4(wr, ldw, xt, cols, o);
-                for (int i = 0; i < 4; i++) yt[i] = W->scale * o[i];
-            } else {
-                for (int i = 0; i < nr; i++) yt[i] = W->scale * k->dot(wr + i * ldw, xt, cols);
-            }
-        }
+        k->gemm(wr, ldw, nr, c->x, cols, c->n, cols, c->y + r, rows, W->scale);
     }
 }
 
-/* ---- q8 activations (NEMO_MATMUL=q8): quantize each token once (threads split tokens), then
- * integer dot products per row; each output still depends only on its own row and token. */
-static nemo_q8_act *q8_area(const matmul_ctx *c, int nth) {
-    return (nemo_q8_act *)(c->scratch + (int64_t)nth * NEMO_MATMUL_ROWS * c->W->cols);
+/* ---- q8 activations (NEMO_MATMUL=q8): quantize each token once (threads split tokens) to
+ * q8_1 blocks (Q8_0/Q4_0/Q4_1 weights) or Q8_K super-blocks (K-quants), then integer dot
+ * products per row; each output still depends only on its own row and token. */
+static void *q8_area(const matmul_ctx *c, int nth) {
+    return c->scratch + (int64_t)nth * NEMO_MATMUL_ROWS * c->W->cols;
+}
+
+static int is_kquant(nemo_dtype t) {
+    return t == NEMO_DTYPE_Q4_K || t == NEMO_DTYPE_Q5_K || t == NEMO_DTYPE_Q6_K;
 }
 
 static void q8_quantize_worker(void *p, int ith, int nth) {
     matmul_ctx *c = p;
     const int64_t cols = c->W->cols;
-    nemo_q8_act *q = q8_area(c, nth);
     long lo, hi;
     nemo_pool_split(c->n, ith, nth, &lo, &hi);
-    for (long t = lo; t < hi; t++) nemo_q8_quantize(c->x + t * cols, q + t * (cols / 32), cols);
+    if (is_kquant(c->W->dtype)) {
+        nemo_q8k_act *q = q8_area(c, nth);
+        for (long t = lo; t < hi; t++)
+            nemo_q8k_quantize(c->x + t * cols, q + t * (cols / 256), cols);
+    } else {
+        nemo_q8_act *q = q8_area(c, nth);
+        for (long t = lo; t < hi; t++) nemo_q8_quantize(c->x + t * cols, q + t * (cols / 32), cols);
+    }
 }
 
 static void q8_matmul_worker(void *p, int ith, int nth) {
     matmul_ctx *c = p;
     const nemo_wmat *W = c->W;
     const int64_t cols = W->cols, rows = W->rows;
-    const nemo_q8_act *q = q8_area(c, nth);
-    nemo_q8_dot_fn dot = c->k->q8_dot[W->dtype];
     long lo, hi;
     nemo_pool_split((long)rows, ith, nth, &lo, &hi);
+    if (is_kquant(W->dtype)) {
+        const nemo_q8k_act *q = q8_area(c, nth);
+        const int64_t nb = cols / 256;
+        nemo_q8k_dot_fn dot = c->k->q8k_dot[W->dtype];
+        nemo_q8k_dot4_fn dot4 = c->k->q8k_dot4[W->dtype];
+        for (long r = lo; r < hi; r++) {
+            const uint8_t *row = (const uint8_t *)W->data + (uint64_t)r * W->row_bytes;
+            int t = 0;
+            for (; dot4 && t + 4 <= c->n; t += 4) {
+                float o[4];
+                dot4(row, q + t * nb, nb, cols, o);
+                for (int j = 0; j < 4; j++) c->y[(int64_t)(t + j) * rows + r] = W->scale * o[j];
+            }
+            for (; t < c->n; t++)
+                c->y[(int64_t)t * rows + r] = W->scale * dot(row, q + t * nb, cols);
+        }
+        return;
+    }
+    const nemo_q8_act *q = q8_area(c, nth);
+    const int64_t nb = cols / 32;
+    nemo_q8_dot_fn dot = c->k->q8_dot[W->dtype];
+    nemo_q8_dot4_fn dot4 = c->k->q8_dot4[W->dtype];
     for (long r = lo; r < hi; r++) {
         const uint8_t *row = (const uint8_t *)W->data + (uint64_t)r * W->row_bytes;
-        for (int t = 0; t < c->n; t++)
-            c->y[(int64_t)t * rows + r] = W->scale * dot(row, q + t * (cols / 32), cols);
+        int t = 0;
+        for (; dot4 && t + 4 <= c->n; t += 4) { /* one weight decode for four tokens */
+            float o[4];
+            dot4(row, q + t * nb, nb, cols, o);
+            for (int j = 0; j < 4; j++) c->y[(int64_t)(t + j) * rows + r] = W->scale * o[j];
+        }
+        for (; t < c->n; t++) c->y[(int64_t)t * rows + r] = W->scale * dot(row, q + t * nb, cols);
     }
 }
 
 int64_t nemo_cpu_matmul_scratch(int n_threads, int n, int64_t cols) {
-    int64_t q8_bytes = (int64_t)n * (cols / 32 + 1) * (int64_t)sizeof(nemo_q8_act);
+    int64_t q8 = (cols / 32 + 1) * (int64_t)sizeof(nemo_q8_act),
+            q8k = (cols / 256 + 1) * (int64_t)sizeof(nemo_q8k_act);
+    int64_t q8_bytes = (int64_t)n * (q8 > q8k ? q8 : q8k);
     return (int64_t)n_threads * NEMO_MATMUL_ROWS * cols + (q8_bytes + 3) / 4;
 }
 
 void nemo_cpu_matmul(nemo_pool *pool, float *y, const float *x, int n, const nemo_wmat *W,
                      float *scratch) {
     matmul_ctx c = {y, x, n, W, scratch, nemo_kernels_get()};
-    if (nemo_kernels_q8() && c.k->q8_dot[W->dtype] && W->cols % 32 == 0) {
+    if (nemo_kernels_q8() && ((c.k->q8_dot[W->dtype] && W->cols % 32 == 0) ||
+                              (c.k->q8k_dot[W->dtype] && W->cols % 256 == 0))) {
         nemo_pool_run(pool, q8_quantize_worker, &c);
         nemo_pool_run(pool, q8_matmul_worker, &c);
         return;

@@ -10,16 +10,17 @@
 void nemo_cpu_rmsnorm(float *out, const float *x, const float *w, int n, int dim, float eps);
 
 /* Rows of W converted to f32 at a time per thread (the matmul's scratch is this many rows). */
-#define NEMO_MATMUL_ROWS 4
+#define NEMO_MATMUL_ROWS 16
 
 /* Floats of matmul scratch for a pool of n_threads and up to n tokens of up to cols inputs. */
 int64_t nemo_cpu_matmul_scratch(int n_threads, int n, int64_t cols);
 
 /* y[n, W.rows] = W.scale * x[n, W.cols] · Wᵀ with the kernels of the running CPU (kernels.h).
  * scratch: nemo_cpu_matmul_scratch(pool size, n, W.cols) floats. With q8 activations on
- * (kernels.h) Q8_0/Q4_0/Q4_1 weights take the integer path. Threads split rows of W, so every
- * weight byte is read once per call whatever n is; each output depends only on its own row and
- * token (not on n, the thread count or the split). W.dtype must have a to_f32 kernel. */
+ * (kernels.h) Q8_0/Q4_0/Q4_1 and Q4_K/Q5_K/Q6_K weights take the integer path. Threads split
+ * rows of W, so every weight byte is read once per call whatever n is; each output depends only
+ * on its own row and token (not on n, the thread count or the split). W.dtype must have a
+ * to_f32 kernel. */
 void nemo_cpu_matmul(nemo_pool *pool, float *y, const float *x, int n, const nemo_wmat *W,
                      float *scratch);
 
