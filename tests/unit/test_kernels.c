@@ -206,8 +206,8 @@ static void test_gemm(void) {
                     int bad = 0;
                     for (int t = 0; t < nt; t++)
                         for (int r = 0; r < nr; r++)
-                            bad += !same_bits(y[t * ldy + r],
-                                              0.375f * ks[l]->dot(w + r * LD, x + t * LD, n));
+                            bad += !test_same_bits(y[t * ldy + r],
+                                                   0.375f * ks[l]->dot(w + r * LD, x + t * LD, n));
                     CHECK_MSG(!bad, "%s gemm n=%lld rows %d tokens %d: %d values differ",
                               nemo_cpu_level_name(ks[l]->level), (long long)n, nr, nt, bad);
                 }
