@@ -395,11 +395,11 @@ static void test_q8(void) {
                     float o[4];
                     ks[l]->q8_dot4[t](wb + r * rb, q + 1, N / 32, 32 * nbk, o);
                     for (int tk = 0; tk < 4; tk++)
-                        CHECK_MSG(
-                            same_bits(o[tk], ks[l]->q8_dot[t](wb + r * rb, q + 1 + tk * (N / 32),
-                                                              32 * nbk)),
-                            "%s %s q8_dot4 blocks %d token %d", nemo_cpu_level_name(ks[l]->level),
-                            nemo_dtype_name(t), nbk, tk);
+                        CHECK_MSG(test_same_bits(o[tk],
+                                                 ks[l]->q8_dot[t](wb + r * rb,
+                                                                  q + 1 + tk * (N / 32), 32 * nbk)),
+                                  "%s %s q8_dot4 blocks %d token %d",
+                                  nemo_cpu_level_name(ks[l]->level), nemo_dtype_name(t), nbk, tk);
                 }
         nemo_wmat W = {wb, t, ROWS, N, rb, 1.0f};
         nemo_kernels_set_q8(1);
@@ -486,7 +486,7 @@ static void test_q8k(void) {
                           "%s: q8k %g vs f32 %g (bound %g)", nemo_dtype_name(t), ref, exact, bound);
                 for (int l = 0; l < nl; l++) {
                     float got = ks[l]->q8k_dot[t](wb + r * rb, q + tk * (N / 256), N);
-                    CHECK_MSG(same_bits(got, ref), "%s %s: %g vs ref %g",
+                    CHECK_MSG(test_same_bits(got, ref), "%s %s: %g vs ref %g",
                               nemo_cpu_level_name(ks[l]->level), nemo_dtype_name(t), got, ref);
                 }
             }
@@ -496,10 +496,10 @@ static void test_q8k(void) {
                 float o[4];
                 ks[l]->q8k_dot4[t](wb + r * rb, q, N / 256, N, o);
                 for (int tk = 0; tk < 4; tk++)
-                    CHECK_MSG(
-                        same_bits(o[tk], ks[l]->q8k_dot[t](wb + r * rb, q + tk * (N / 256), N)),
-                        "%s %s q8k_dot4 token %d", nemo_cpu_level_name(ks[l]->level),
-                        nemo_dtype_name(t), tk);
+                    CHECK_MSG(test_same_bits(o[tk],
+                                             ks[l]->q8k_dot[t](wb + r * rb, q + tk * (N / 256), N)),
+                              "%s %s q8k_dot4 token %d", nemo_cpu_level_name(ks[l]->level),
+                              nemo_dtype_name(t), tk);
             }
         nemo_wmat W = {wb, t, ROWS, N, rb, 1.0f};
         nemo_kernels_set_q8(1);
@@ -513,8 +513,8 @@ static void test_q8k(void) {
                 nemo_cpu_matmul(p1, ys, x + tk * N, 1, &W, scratch);
                 CHECK(memcmp(ys, y1 + tk * ROWS, sizeof ys) == 0);
                 for (int r = 0; r < ROWS; r++)
-                    CHECK(same_bits(y1[tk * ROWS + r],
-                                    nemo_q8k_dot_ref(t, wb + r * rb, q + tk * (N / 256), N)));
+                    CHECK(test_same_bits(y1[tk * ROWS + r],
+                                         nemo_q8k_dot_ref(t, wb + r * rb, q + tk * (N / 256), N)));
             }
         }
         nemo_kernels_set_q8(0);
