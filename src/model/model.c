@@ -329,22 +329,20 @@ nemo_status nemo_model_open(const char *path, nemo_model **out, nemo_error *err)
  * progress, instead of during the first forward pass. */
 static void prefault(const nemo_model *m, const nemo_model_params *p) {
     const nemo_tensor_dir *d = m->tdir;
-    uint64_t total = 0, done = 0;
+    uint64_t total = 0, base = 0, next = 0;
     for (int f = 0; f < d->n_files; f++) total += d->maps[f].size;
-    const uint64_t step = 64ull << 20;
-    uint64_t next = 0;
+    const uint64_t step = 64ull << 20; /* progress calls at most every 64 MiB */
     volatile uint8_t sink = 0;
     for (int f = 0; f < d->n_files; f++) {
         const uint8_t *b = d->maps[f].data;
-        for (uint64_t off = 0; off < d->maps[f].size; off += 4096, done += 4096) {
+        for (uint64_t off = 0; off < d->maps[f].size; off += 4096) {
             sink ^= b[off];
-            if (p->progress && done >= next) {
-                p->progress(done, total, p->user);
-                next = done + step;
+            if (p->progress && base + off >= next) {
+                p->progress(base + off, total, p->user);
+                next = base + off + step;
             }
         }
-        done = 0;
-        for (int g = 0; g <= f; g++) done += d->maps[g].size;
+        base += d->maps[f].size;
     }
     (void)sink;
     if (p->progress) p->progress(total, total, p->user);

@@ -16,14 +16,6 @@
 static const int32_t PROMPT[] = {1, 17, 99, 3, 45, 8, 100, 12, 7, 64, 150, 2};
 #define NP ((int)(sizeof PROMPT / sizeof PROMPT[0]))
 
-static const char *sub(const char *name) {
-    static char buf[8][1024];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", test_tmpdir(), name);
-    return buf[k];
-}
-
 static void test_codec(void) {
     /* every finite code round-trips (decode, encode) */
     for (int c = 0; c < 256; c++) {
@@ -62,7 +54,7 @@ static const char *synth(const char *name, nemo_layout layout, nemo_dtype dt) {
     p.cfg.layout = layout;
     p.dtype = dt;
     p.seed = 2407;
-    const char *dir = sub(name);
+    const char *dir = test_sub(name);
     nemo_error err = {0};
     CHECK_OK(nemo_synth_write(&p, dir, NULL, NULL, &err), &err);
     return dir;
@@ -252,7 +244,7 @@ static void compare_fp8_to_reference(nemo_layout layout) {
     int hf = layout == NEMO_LAYOUT_HF;
     const char *fp8 = synth(hf ? "fp8_hf" : "fp8_native", layout, NEMO_DTYPE_F8_E4M3);
     const char *bf16 = synth(hf ? "bf16_hf" : "bf16_native", layout, NEMO_DTYPE_BF16);
-    const char *ref = sub(hf ? "fp8_hf_as_f32" : "fp8_native_as_f32");
+    const char *ref = test_sub(hf ? "fp8_hf_as_f32" : "fp8_native_as_f32");
     make_folder(fp8, ref, hf, DEQUANT_F32);
     /* the FP8 folder must really be FP8: the loader binds F8_E4M3 matrices with their scale */
     nemo_model *m = NULL;
@@ -335,7 +327,7 @@ static void test_scale_errors(void) {
         for (size_t k = 0; k < sizeof CASES / sizeof CASES[0]; k++) {
             char name[64];
             snprintf(name, sizeof name, "err_%s_%s", CASES[k].tag, hf ? "hf" : "native");
-            const char *dir = sub(name);
+            const char *dir = test_sub(name);
             make_folder(src, dir, hf, CASES[k].mu);
             expect_fail(name, dir, CASES[k].st, CASES[k].needle);
             nemo_model *m = NULL;

@@ -17,14 +17,6 @@
 static const int32_t PROMPT[] = {1, 17, 99, 3, 45, 8, 100, 12, 7, 64, 150, 2, 511, 300};
 #define NP ((int)(sizeof PROMPT / sizeof PROMPT[0]))
 
-static const char *sub(const char *name) {
-    static char buf[8][1024];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", test_tmpdir(), name);
-    return buf[k];
-}
-
 static const char *synth(const char *name, nemo_layout layout, nemo_dtype dt) {
     nemo_synth_params p;
     nemo_synth_defaults(&p);
@@ -38,7 +30,7 @@ static const char *synth(const char *name, nemo_layout layout, nemo_dtype dt) {
     p.cfg.layout = layout;
     p.dtype = dt;
     p.seed = 31;
-    const char *dir = sub(name);
+    const char *dir = test_sub(name);
     nemo_error err = {0};
     CHECK_OK(nemo_synth_write(&p, dir, NULL, NULL, &err), &err);
     return dir;
@@ -74,7 +66,7 @@ static const char *quantize(const char *in, const char *name, nemo_dtype t) {
     static int k;
     k = (k + 1) % 4;
     char *out = bufs[k];
-    snprintf(out, sizeof bufs[k], "%s", sub(name));
+    snprintf(out, sizeof bufs[k], "%s", test_sub(name));
     nemo_quantize_params p = {0};
     p.type = t;
     p.n_threads = 2;
@@ -250,7 +242,7 @@ static void test_vocab_matches_converter(void) {
     if (!gold) return;
     nemo_gguf_writer *w = NULL;
     nemo_error err = {0};
-    const char *path = sub("vocab_only.gguf");
+    const char *path = test_sub("vocab_only.gguf");
     CHECK_OK(nemo_gguf_writer_create(&w, &err), &err);
     CHECK_OK(nemo_quant_tekken_vocab(w, tk, 131072, &err), &err);
     CHECK_OK(nemo_gguf_w_begin(w, path, &err), &err);
