@@ -28,6 +28,14 @@ typedef void (*nemo_q8_dot4_fn)(const void *row, const nemo_q8_act *x, int64_t l
 typedef float (*nemo_q8k_dot_fn)(const void *row, const nemo_q8k_act *x, int64_t n);
 typedef void (*nemo_q8k_dot4_fn)(const void *row, const nemo_q8k_act *x, int64_t ldx, int64_t n,
                                  float out[4]);
+/* prefill with q8 activations: y[t·ldy + r] = scale · q8_dot(w + r·row_bytes, x + t·ldx, n) for
+ * r < nr, t < nt (ldx in blocks), every value bitwise equal to that q8_dot / q8k_dot call, so a
+ * token's result does not depend on the batch it is in */
+typedef void (*nemo_q8_gemm_fn)(const void *w, int64_t row_bytes, int nr, const nemo_q8_act *x,
+                                int64_t ldx, int nt, int64_t n, float *y, int64_t ldy, float scale);
+typedef void (*nemo_q8k_gemm_fn)(const void *w, int64_t row_bytes, int nr, const nemo_q8k_act *x,
+                                 int64_t ldx, int nt, int64_t n, float *y, int64_t ldy,
+                                 float scale);
 /* y[t·ldy + r] = scale · dot(w + r·ldw, x + t·ldx, n) for r < nr, t < nt */
 typedef void (*nemo_gemm_fn)(const float *w, int64_t ldw, int nr, const float *x, int64_t ldx,
                              int nt, int64_t n, float *y, int64_t ldy, float scale);
@@ -60,6 +68,10 @@ typedef struct nemo_kernels {
     /* four tokens at once (x + t·ldx super-blocks: token t), each bitwise equal to q8k_dot;
      * NULL: q8k_dot per token */
     nemo_q8k_dot4_fn q8k_dot4[NEMO_DTYPE_COUNT];
+    /* register-blocked prefill over many rows and tokens (contract at nemo_q8_gemm_fn); NULL:
+     * q8_dot4 / q8_dot (q8k_dot4 / q8k_dot) per row */
+    nemo_q8_gemm_fn q8_gemm[NEMO_DTYPE_COUNT];
+    nemo_q8k_gemm_fn q8k_gemm[NEMO_DTYPE_COUNT];
 } nemo_kernels;
 
 /* The table in use (level nemo_cpu_level_active(), or the one set by nemo_kernels_use). */

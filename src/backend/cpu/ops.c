@@ -128,6 +128,12 @@ static void q8_matmul_worker(void *p, int ith, int nth) {
         const int64_t nb = cols / 256;
         nemo_q8k_dot_fn dot = c->k->q8k_dot[W->dtype];
         nemo_q8k_dot4_fn dot4 = c->k->q8k_dot4[W->dtype];
+        nemo_q8k_gemm_fn gemm = c->k->q8k_gemm[W->dtype];
+        if (gemm && c->n > 1) {
+            gemm((const uint8_t *)W->data + (uint64_t)lo * W->row_bytes, (int64_t)W->row_bytes,
+                 (int)(hi - lo), q, nb, c->n, cols, c->y + lo, rows, W->scale);
+            return;
+        }
         for (long r = lo; r < hi; r++) {
             const uint8_t *row = (const uint8_t *)W->data + (uint64_t)r * W->row_bytes;
             int t = 0;
@@ -145,6 +151,12 @@ static void q8_matmul_worker(void *p, int ith, int nth) {
     const int64_t nb = cols / 32;
     nemo_q8_dot_fn dot = c->k->q8_dot[W->dtype];
     nemo_q8_dot4_fn dot4 = c->k->q8_dot4[W->dtype];
+    nemo_q8_gemm_fn gemm = c->k->q8_gemm[W->dtype];
+    if (gemm && c->n > 1) {
+        gemm((const uint8_t *)W->data + (uint64_t)lo * W->row_bytes, (int64_t)W->row_bytes,
+             (int)(hi - lo), q, nb, c->n, cols, c->y + lo, rows, W->scale);
+        return;
+    }
     for (long r = lo; r < hi; r++) {
         const uint8_t *row = (const uint8_t *)W->data + (uint64_t)r * W->row_bytes;
         int t = 0;
