@@ -6,7 +6,10 @@ llama-cpp-python runs the pinned GGUF on the CPU, one thread, from token ids (no
 tokenizer involved). The prompts are real chat prompts: the ids transformers' chat template
 gives for the GGUF's own template. For each prompt it records a 64-token greedy continuation
 (plain argmax, never stopping at EOS, like `nemo generate`) and, at every step, llama.cpp's top
-logits, so a test can tell a near-tie flipped by rounding from a real disagreement.
+logits, so a test can tell a near-tie flipped by rounding from a real disagreement. It also
+records llama.cpp's greedy continuations with one token per batch (n_batch=1) and with the other
+KV-cache type: where those leave its own main continuation measures how far one engine agrees
+with itself, the yardstick for nemo's agreement with it.
 
 llama.cpp does not compute what transformers computes: for quantized weights its CPU matmul
 first quantizes the activations (Q8_1 blocks for Q4_1 weights, Q8_0 for the Q8_0 token
@@ -75,10 +78,13 @@ def main():
                 "kv f16" if args.kv == "f32" else "kv f32":
                     dict(settings, type_k=1 if args.kv == "f32" else 0, type_v=1 if args.kv == "f32" else 0)}
     spread = {}
+    # and each variant's own 64-token greedy continuation per prompt: where it leaves the main
+    # setting's is how far llama.cpp agrees with itself (the parity test's yardstick)
+    variant_greedy = [{} for _ in prompts]
     for vname, vs in variants.items():
         other = llama_cpp.Llama(model_path=path, **vs)
         spread[vname] = []
-        for msg, text, ids, tok in prompts:
+        for pi, (msg, text, ids, tok) in enumerate(prompts):
             llm.reset()
             llm.eval(ids)
             a = np.array(llm.scores[llm.n_tokens - 1], dtype=np.float32)
@@ -87,6 +93,12 @@ def main():
             b = np.array(other.scores[other.n_tokens - 1], dtype=np.float32)
             t = np.argsort(-a)[:16]
             spread[vname].append(float(np.abs(a[t] - b[t]).max()))
+            gen = []
+            for i in range(N_GEN):
+                gen.append(int(np.argmax(other.scores[other.n_tokens - 1])))
+                if i + 1 < N_GEN:
+                    other.eval([gen[-1]])
+            variant_greedy[pi][vname] = gen
         del other
     print("llama.cpp self-spread (max |dlogit| on top-16):", spread)
     cases = []
@@ -113,6 +125,7 @@ def main():
             "greedy": gen,
             "greedy_text": tok.decode(gen),
             "steps": steps,
+            "variant_greedy": variant_greedy[len(cases)],
         })
         print(f"{msg!r}: {tok.decode(gen)[:60]!r}")
     import transformers
@@ -128,6 +141,11 @@ def main():
                      "numpy": np.__version__, "transformers (chat template)": transformers.__version__},
         "llamacpp_self_spread": {"what": "max |dlogit| over the top-16 of the last prompt position "
                                          "between these settings and the variant named", **spread},
+        "variant_greedy": {"what": "per case: llama.cpp's own 64-token greedy continuation "
+                                   "under each variant of llamacpp_self_spread (same settings but "
+                                   "the one named), to compare with `greedy`",
+                           "settings": {k: {kk: vv for kk, vv in v.items() if kk != "verbose"}
+                                        for k, v in variants.items()}},
         "generator": "scripts/golden_llamacpp.py --kv " + args.kv,
         "cases": cases,
     }
