@@ -2,7 +2,9 @@
  * distributions are from the base model's over the same tokens: mean / p99 / max of
  * KL(base ‖ quant), top-1 agreement, and both models' perplexity on the sequence. The tokens
  * are split into chunks of -c positions, each evaluated from an empty cache (as
- * llama-perplexity does), every position scored. */
+ * llama-perplexity does), every position scored. --base-matmul / --quant-matmul run either side
+ * with its own activation mode (q8 or exact), so BASE and QUANT may be the same file: the cost
+ * of q8 activations measured like the cost of a weight type. */
 #include "cli.h"
 
 #include <math.h>
@@ -13,12 +15,18 @@
 static void usage(FILE *f) {
     fprintf(f, "usage: nemo divergence BASE QUANT [--text FILE [--tokenizer PATH] | --ids LIST |\n"
                "                                   --random N] [-c CTX] [-t THREADS]\n"
+               "                                  [--base-matmul MODE] [--quant-matmul MODE]\n"
                "\n"
                "  --text FILE      UTF-8 text, tokenized with --tokenizer (default: BASE)\n"
                "  --ids LIST       token ids, e.g. 1,22177,1044\n"
                "  --random N       N pseudo-random ids (fixed seed; default 256 when no text/ids)\n"
                "  -c CTX           positions per chunk (default 128)\n"
                "  -t THREADS       threads (default: all CPUs)\n"
+               "  --base-matmul MODE, --quant-matmul MODE\n"
+               "                   activations of that side's matmuls: q8 (quantized for\n"
+               "                   Q8_0/Q4_0/Q4_1/Q4_K/Q5_K/Q6_K weights, the default) or exact\n"
+               "                   (f32); default: NEMO_MATMUL's mode. BASE and QUANT may then\n"
+               "                   be the same model\n"
                "Prints mean KL(base||quant) in nats, its 99th percentile and max, top-1 agreement\n"
                "and the perplexity of both models on the sequence.\n");
 }
@@ -26,6 +34,7 @@ static void usage(FILE *f) {
 typedef struct {
     nemo_model *m;
     nemo_session *s;
+    const char *mode; /* activation mode for this side, NULL = the process's */
 } runner;
 
 static int open_runner(const char *path, int ctx, int threads, runner *r) {
@@ -49,7 +58,8 @@ static int chunk_logits(runner *r, const int32_t *ids, int n, int V, float *out)
     }
     for (int i = 0; i < n; i++) pos[i] = i, want[i] = 1;
     nemo_batch b = {n, ids, pos, seq, want};
-    if (nemo_session_seq_truncate(r->s, 0, 0, &err) || nemo_session_decode(r->s, &b, &err)) {
+    if (nemo_cpu_set_matmul(r->mode, &err) || nemo_session_seq_truncate(r->s, 0, 0, &err) ||
+        nemo_session_decode(r->s, &b, &err)) {
         rc = cli_report("divergence", &err);
         goto done;
     }
@@ -78,6 +88,7 @@ static int cmp_d(const void *a, const void *b) {
 
 int cmd_divergence(int argc, char **argv) {
     const char *base = NULL, *quant = NULL, *text = NULL, *tokp = NULL, *ids_s = NULL;
+    const char *mode_b = NULL, *mode_q = NULL;
     long n_random = 0, ctx = 128, threads = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -90,6 +101,12 @@ int cmd_divergence(int argc, char **argv) {
             tokp = v, i++;
         } else if (!strcmp(a, "--ids") && v) {
             ids_s = v, i++;
+        } else if ((!strcmp(a, "--base-matmul") || !strcmp(a, "--quant-matmul")) && v) {
+            if (strcmp(v, "q8") && strcmp(v, "exact")) {
+                fprintf(stderr, "nemo divergence: %s: expected q8 or exact, got '%s'\n", a, v);
+                return 2;
+            }
+            *(a[2] == 'b' ? &mode_b : &mode_q) = v, i++;
         } else if (!strcmp(a, "--random")) {
             if (cli_int("divergence", a, v, 2, 1 << 20, &n_random)) return 2;
             i++;
@@ -116,7 +133,7 @@ int cmd_divergence(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
-    runner rb = {0}, rq = {0};
+    runner rb = {.mode = mode_b}, rq = {.mode = mode_q};
     int rc = open_runner(base, (int)ctx, (int)threads, &rb);
     if (!rc) rc = open_runner(quant, (int)ctx, (int)threads, &rq);
     int32_t *ids = NULL;
@@ -221,7 +238,9 @@ int cmd_divergence(int argc, char **argv) {
     if (!rc) {
         if (isatty(2)) fprintf(stderr, "\n");
         qsort(kls, (size_t)n_scored, sizeof *kls, cmp_d);
-        printf("base:  %s\nquant: %s\ntokens: %d (chunks of %ld)\n", base, quant, n_scored, ctx);
+        printf("base:  %s%s%s\nquant: %s%s%s\ntokens: %d (chunks of %ld)\n", base,
+               mode_b ? "  activations " : "", mode_b ? mode_b : "", quant,
+               mode_q ? "  activations " : "", mode_q ? mode_q : "", n_scored, ctx);
         printf("mean KL(base||quant): %.6f nats   p99: %.6f   max: %.6f\n", kl_sum / n_scored,
                kls[(int)(0.99 * (n_scored - 1))], kls[n_scored - 1]);
         printf("top-1 agreement: %.2f%% (%d / %d)\n", 100.0 * agree / n_scored, agree, n_scored);

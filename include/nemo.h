@@ -447,6 +447,17 @@ void nemo_stop_flush(nemo_stop *s, const char **emit, size_t *emit_len);
  * best the CPU supports unless the NEMO_CPU environment variable (scalar, avx2, avx512) asks for
  * a lower one; it is read once per process. */
 void nemo_cpu_info(char *buf, int cap);
+/* Matmuls with Q8_0/Q4_0/Q4_1/Q4_K/Q5_K/Q6_K weights quantize their activations to q8 blocks by
+ * default (llama.cpp's numerics and speed); NEMO_MATMUL=exact keeps f32 activations for every
+ * weight type (results exact against f32 references); NEMO_MATMUL=q8 names the default. Read
+ * once per process. Any other value fails here with NEMO_ERR_ARG naming it; nemo_model_open
+ * calls this, so a typo stops the load instead of being ignored. */
+nemo_status nemo_cpu_check(nemo_error *err);
+/* Sets the activation mode for the whole process, overriding NEMO_MATMUL: mode "q8" or "exact",
+ * NULL for NEMO_MATMUL's mode again (anything else: NEMO_ERR_ARG). For tools that compare the two
+ * modes in one process (`nemo divergence --base-matmul/--quant-matmul`); call it only while no
+ * decode is running. */
+nemo_status nemo_cpu_set_matmul(const char *mode, nemo_error *err);
 
 /* ---------------------------------------------------------------- perplexity */
 /* (section owned by the eval module; see src/eval/)

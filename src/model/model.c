@@ -283,6 +283,8 @@ static nemo_status open_folder(nemo_model *m, const char *dir, nemo_error *err) 
 nemo_status nemo_model_open(const char *path, nemo_model **out, nemo_error *err) {
     *out = NULL;
     if (!path) return nemo_fail(err, NEMO_ERR_ARG, "no model path given");
+    nemo_status cs = nemo_cpu_check(err); /* a bad NEMO_MATMUL must not pass silently */
+    if (cs) return cs;
     nemo_model *m = calloc(1, sizeof *m);
     if (!m) return nemo_fail(err, NEMO_ERR_NOMEM, "out of memory");
     snprintf(m->path, sizeof m->path, "%s", path);

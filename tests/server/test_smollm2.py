@@ -15,6 +15,11 @@ from harness import KEY, Server, run_tests, smollm2
 
 BIN = os.environ.get("NEMO_RELEASE_BIN", os.path.join(os.path.dirname(__file__), "../../build/release/nemo"))
 Q = [{"role": "user", "content": "What is the capital of France?"}]
+# The server runs in the exact mode (f32 activations; the environment is passed on to it): the
+# expected answer is the float greedy one; with the default q8 activations, as in llama.cpp, the
+# answer's first token is a near-tie that flips to "L'Étoile, la Marseillaise, ..." (llama.cpp's own
+# greedy answer, tests/golden/smollm2/llamacpp_q4_1_kvf32.json).
+os.environ["NEMO_MATMUL"] = "exact"
 
 
 def main():

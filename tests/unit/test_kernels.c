@@ -83,6 +83,9 @@ static void test_dispatch(void) {
     nemo_cpu_info(line, sizeof line);
     printf("  cpu %s\n", line);
     CHECK(nemo_cpu_level_active() == NEMO_CPU_SCALAR);
+    CHECK(strstr(line, "activations f32 for every weight type") != NULL && !nemo_kernels_q8());
+    nemo_error err;
+    CHECK(nemo_cpu_check(&err) == NEMO_OK);
     CHECK(nemo_kernels_get()->level == NEMO_CPU_SCALAR);
     CHECK(nemo_kernels_for(NEMO_CPU_SCALAR) != NULL);
     nemo_cpu_level max = nemo_cpu_level_max();
@@ -528,6 +531,9 @@ static void test_q8k(void) {
 
 int main(void) {
     setenv("NEMO_CPU", "scalar", 1); /* read once, at the first dispatch query */
+    /* test_matmul holds every dtype to the f32 reference's tolerance, so the process runs in
+     * the exact mode; test_q8 / test_q8k turn q8 activations on themselves. */
+    setenv("NEMO_MATMUL", "exact", 1);
     RUN(test_dispatch);
     RUN(test_to_f32_bitwise);
     RUN(test_dot);

@@ -84,8 +84,9 @@ int nemo_kernels_use(nemo_cpu_level l);
 
 /* Whether matmuls with Q8_0 / Q4_0 / Q4_1 (q8_1 blocks) and Q4_K / Q5_K / Q6_K (Q8_K blocks)
  * weights quantize their activations to q8 blocks
- * (llama.cpp's numerics and speed; not exact against f32 references): NEMO_MATMUL=q8 turns it
- * on, read once; nemo_kernels_set_q8 overrides it (tests, benchmarks). Off by default. */
+ * (llama.cpp's numerics and speed; not exact against f32 references). On by default, as in
+ * llama.cpp; NEMO_MATMUL=exact turns it off (f32 activations for every type, the
+ * reference-exact mode), read once; nemo_kernels_set_q8 overrides it (tests, benchmarks). */
 int nemo_kernels_q8(void);
 void nemo_kernels_set_q8(int on);
 
