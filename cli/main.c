@@ -40,6 +40,9 @@ static void usage(FILE *f) {
     fprintf(f, "usage: nemo COMMAND [ARGS]   (nemo COMMAND --help for details)\n\ncommands:\n");
     for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
         fprintf(f, "  %-12s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+    fprintf(
+        f, "\nNEMO_MATMUL=exact: f32 activations for quantized weights (default q8, as llama.cpp;\n"
+           "see nemo cpu --help)\n");
 }
 
 int main(int argc, char **argv) {
