@@ -41,6 +41,15 @@ echo "$d" | grep -q '^top-1 agreement: ' || fail "divergence output: $d"
 same=$($NEMO divergence "$T/m" "$T/m" --ids 1,5,9,200,7 2>/dev/null) || fail "divergence self"
 echo "$same" | grep -q 'mean KL(base||quant): 0.000000' || fail "self divergence not 0: $same"
 echo "$same" | grep -q '100.00%' || fail "self agreement not 100%"
+# one file against itself in two activation modes: exact vs exact is 0, exact vs q8 is not
+ee=$($NEMO divergence "$T/q8.gguf" "$T/q8.gguf" --random 24 -c 12 --base-matmul exact \
+    --quant-matmul exact 2>/dev/null) || fail "divergence exact/exact"
+echo "$ee" | grep -q 'mean KL(base||quant): 0.000000' || fail "exact vs exact not 0: $ee"
+eq=$($NEMO divergence "$T/q8.gguf" "$T/q8.gguf" --random 24 -c 12 --base-matmul exact \
+    --quant-matmul q8 2>/dev/null) || fail "divergence exact/q8"
+echo "$eq" | grep -q '^quant: .*activations q8$' || fail "mode not printed: $eq"
+echo "$eq" | grep -q 'mean KL(base||quant): 0.000000' && fail "exact vs q8 activations gave KL 0: $eq"
+$NEMO divergence "$T/m" "$T/m" --quant-matmul f32 2>/dev/null; [ $? = 2 ] || fail "bad mode exit"
 
 b=$($NEMO bench "$T/q8.gguf" -p 8 -n 2 -r 1 -t 1 --csv) || fail "bench"
 [ "$(echo "$b" | wc -l)" = 3 ] || fail "bench csv rows: $b"
