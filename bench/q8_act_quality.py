@@ -9,12 +9,14 @@ next to what a weight quantization step costs, measured with nemo's own tools:
 2. on the same tokens: `nemo divergence MODEL MODEL --base-matmul exact --quant-matmul q8 -c 512`
    (mean KL(exact || q8), top-1 agreement);
 3. for scale, weight steps on the same model and tokens, both sides exact: the Q4_1 file against
-   its own weights requantized by `nemo quantize` to Q8_0 and to Q4_K;
+   its own weights requantized by `nemo quantize` to Q8_0 and to Q4_0 (Q4_K needs rows that are
+   multiples of 256; SmolLM2's are 576 long);
 4. for scale on a synthetic model (bench/divergence_llamacpp.py's shape: dim 1024, 16/4 heads of
    128, FFN 3584, vocab 8192, 4 layers, seed 2407): bf16 folder against `nemo quantize` Q8_0 and
    Q4_K files, with the quantized side exact and q8 (--random 256 -c 128, as recorded there).
 
-Usage: python3 bench/q8_act_quality.py [--work DIR] [-t THREADS] [--skip-ppl]
+Usage: python3 bench/q8_act_quality.py [--work DIR] [-t THREADS] [--parts ppl,act,requant,synth]
+                                      [--requant q8_0,q4_0]
 """
 import argparse
 import json
@@ -54,15 +56,17 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--work", default=os.path.join(ROOT, "build", "bench-q8act"))
     ap.add_argument("-t", "--threads", type=int, default=2)
-    ap.add_argument("--skip-ppl", action="store_true")
+    ap.add_argument("--parts", default="ppl,act,requant,synth")
+    ap.add_argument("--requant", default="q8_0,q4_0")
     a = ap.parse_args()
+    parts = a.parts.split(",")
     os.makedirs(a.work, exist_ok=True)
     model = sh([sys.executable, os.path.join(ROOT, "scripts", "fixture.py"),
                 "SmolLM2-135M-Instruct.Q4_1.gguf"]).strip()
     g = json.load(open(os.path.join(ROOT, "tests/golden/smollm2/perplexity.json")))
     ids_file = os.path.join(ROOT, g["ids"])
     ids = ",".join(open(ids_file).read().split())
-    if not a.skip_ppl:
+    if "ppl" in parts:
         for mode in ("exact", "q8"):
             out = sh([NEMO, "perplexity", model, "--ids-file", ids_file, "--ctx", "512", "-t",
                       str(a.threads)], env={"NEMO_MATMUL": mode})
@@ -73,14 +77,18 @@ def main():
     print("| comparison | mean KL (nats) | p99 | max | top-1 | positions |")
     print("|---|---:|---:|---:|---:|---:|")
     on_text = ["--ids", ids, "-c", "512"]
-    row("SmolLM2 Q4_1: exact vs q8 activations",
-        divergence(model, model, on_text + ["--base-matmul", "exact", "--quant-matmul", "q8"], a.threads))
-    for typ in ("q8_0", "q4_k"):
+    if "act" in parts:
+        row("SmolLM2 Q4_1: exact vs q8 activations",
+            divergence(model, model, on_text + ["--base-matmul", "exact", "--quant-matmul", "q8"],
+                       a.threads))
+    for typ in a.requant.split(",") if "requant" in parts else []:
         f = os.path.join(a.work, f"smollm2-requant-{typ}.gguf")
         sh([NEMO, "quantize", model, f, "--type", typ, "--quiet"])
         row(f"SmolLM2 Q4_1 vs its weights requantized to {typ.upper()} (both exact)",
             divergence(model, f, on_text + ["--base-matmul", "exact", "--quant-matmul", "exact"],
                        a.threads))
+    if "synth" not in parts:
+        return
     base = os.path.join(a.work, "synth-bf16")
     sh([NEMO, "synth", base, "--force", "--quiet", "--seed", "2407", "--dim", "1024", "--heads", "16",
         "--kv-heads", "4", "--head-dim", "128", "--hidden", "3584", "--vocab", "8192", "--layers", "4"])
