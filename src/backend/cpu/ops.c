@@ -91,9 +91,9 @@ static void matmul_worker(void *p, int ith, int nth) {
     }
 }
 
-/* ---- q8 activations (NEMO_MATMUL=q8): quantize each token once (threads split tokens) to
- * q8_1 blocks (Q8_0/Q4_0/Q4_1 weights) or Q8_K super-blocks (K-quants), then integer dot
- * products per row; each output still depends only on its own row and token. */
+/* ---- q8 activations (the default; off under NEMO_MATMUL=exact): quantize each token once (threads
+ * split tokens) to q8_1 blocks (Q8_0/Q4_0/Q4_1 weights) or Q8_K super-blocks (K-quants), then
+ * integer dot products per row; each output still depends only on its own row and token. */
 static void *q8_area(const matmul_ctx *c, int nth) {
     return c->scratch + (int64_t)nth * NEMO_MATMUL_ROWS * c->W->cols;
 }

@@ -1,7 +1,8 @@
 /* q8k.h — activations quantized per 256-value super-block the way ggml does for its K-quant
  * integer dot products (ggml's block_q8_K): one f32 scale, 256 int8 values and the sums of each
  * 16-value group (which fold the Q4_K/Q5_K minimums and the Q6_K offset into integer math).
- * Weight rows of Q4_K / Q5_K / Q6_K then multiply in integers under NEMO_MATMUL=q8.
+ * Weight rows of Q4_K / Q5_K / Q6_K then multiply in integers (the default; not under
+ * NEMO_MATMUL=exact).
  *
  * Numerics: every kernel (scalar reference and SIMD) computes the same exact int32 sums per
  * super-block and then the same float operations in the same order, so all levels give bitwise

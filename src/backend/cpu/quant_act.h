@@ -2,7 +2,8 @@
  * of 32 values as int8 with a per-block scale (ggml's block_q8_1: d and s = d·Σq in fp16; the
  * Q8_0 pairing simply ignores s). Weight rows of Q8_0 / Q4_0 / Q4_1 then multiply in integers,
  * which is what makes llama.cpp's CPU decode fast and what its numerics are. This is the
- * opt-in NEMO_MATMUL=q8 path; the default keeps f32 activations (exact against transformers). */
+ * default path for those weights; NEMO_MATMUL=exact keeps f32 activations (exact against
+ * transformers). */
 #ifndef NEMO_QUANT_ACT_H
 #define NEMO_QUANT_ACT_H
 
