@@ -1,11 +1,15 @@
 /* q8dot_avx2.c — AVX2 integer dot products of Q8_0 / Q4_0 / Q4_1 weight rows with q8_1
- * activations (quant_act.h; NEMO_MATMUL=q8), ggml's scheme: maddubs of unsigned × signed bytes
- * into int16 pairs, madd into int32, one float scale per 32-value block.
+ * activations (quant_act.h; NEMO_MATMUL=q8): the 1-token dot (decode) and the register-blocked
+ * gemm (prefill, and decode through the matmul).
  *
- * Each token keeps two float accumulators (even and odd blocks) so consecutive blocks do not
- * wait on one multiply-add chain. The 4-token form decodes each weight block once for four
- * tokens; per token it performs exactly the 1-token form's operations in the same order, so a
- * token's result does not depend on whether it was computed alone or in a group of four. */
+ * Numerics: every kernel here is bitwise equal to nemo_q8_dot_ref. Per 32-value block the
+ * integer sum Σw·x is exact (maddubs of unsigned × signed bytes into int16 pairs, madd into
+ * int32, then a horizontal sum), and the float steps are the reference's, in its order:
+ * sum += (dw·dx)·(float)sumi [+ m·s for Q4_1], blocks in order, no fused multiply-add. What
+ * makes that fast is putting one (row, token) pair per float lane: the gemm reduces the int32
+ * partial sums of 8 rows into one vector (lane = row) per block and token, so the float work is
+ * one vector multiply-add per 8 pairs, and the 1-token dot does the same with 8 consecutive
+ * blocks per vector (lane = block), then adds the lanes in block order. */
 #include "backend/cpu/kernels.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -15,78 +19,293 @@
 
 enum { Q8_0, Q4_0, Q4_1 };
 
-NEMO_AVX2 static inline __m256i ld256(const void *p) {
+static inline int64_t block_bytes(int ty) {
+    return ty == Q8_0 ? 34 : ty == Q4_0 ? 18 : 20;
+}
+
+NEMO_AVX2 static inline AI __m256i ld256(const void *p) {
     return _mm256_loadu_si256((const __m256i *)p);
 }
 
-/* qs[16] → the block's 32 values as bytes (low nibbles are values 0..15) */
-NEMO_AVX2 static inline __m256i nib32(const uint8_t *qs) {
+/* qs[16] → the block's 32 values as bytes 0..15 (low nibbles are values 0..15) */
+NEMO_AVX2 static inline AI __m256i nib32(const uint8_t *qs) {
     __m128i v = _mm_loadu_si128((const __m128i *)qs);
     return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(v, 4), v), _mm256_set1_epi8(0x0F));
 }
 
-/* 32 unsigned bytes u (< 129) times 32 signed bytes s, summed in groups of 4 → floats */
-NEMO_AVX2 static inline __m256 mul_u8_i8(__m256i u, __m256i s) {
-    __m256i p16 = _mm256_maddubs_epi16(u, s); /* ≤ 2·128·127: no saturation */
-    return _mm256_cvtepi32_ps(_mm256_madd_epi16(p16, _mm256_set1_epi16(1)));
-}
-
-/* block i of the row (type Ty) into the accumulators of T tokens (x + t·ldx: token t) */
-NEMO_AVX2 static inline AI void step(const int Ty, const uint8_t *b, const nemo_q8_act *x,
-                                     int64_t ldx, __m256 acc[4], float summ[4], const int T) {
-    const float dw = ld_f16(b);
-    __m256i u; /* unsigned weight bytes (Q4_1) or |w| (signed types) */
-    __m256i w = _mm256_setzero_si256();
-    float m = 0;
-    if (Ty == Q8_0) {
-        w = ld256(b + 2);
-        u = _mm256_sign_epi8(w, w);
-    } else if (Ty == Q4_0) {
-        w = _mm256_sub_epi8(nib32(b + 2), _mm256_set1_epi8(8));
-        u = _mm256_sign_epi8(w, w);
+/* One weight block as the operands of maddubs: u (unsigned bytes) and, for the signed types,
+ * w (whose signs go onto the activations): Q8_0 u = |w|, Q4_0 w = q - 8 and u = |w|, Q4_1
+ * u = q (its offset is the separate m·s term). */
+NEMO_AVX2 static inline AI void decode(const int ty, const uint8_t *b, __m256i *u, __m256i *w) {
+    if (ty == Q8_0) {
+        *w = ld256(b + 2);
+        *u = _mm256_sign_epi8(*w, *w);
+    } else if (ty == Q4_0) {
+        *w = _mm256_sub_epi8(nib32(b + 2), _mm256_set1_epi8(8));
+        *u = _mm256_sign_epi8(*w, *w);
     } else {
-        u = nib32(b + 4);
-        m = ld_f16(b + 2);
-    }
-#pragma GCC unroll 4
-    for (int t = 0; t < T; t++) {
-        const nemo_q8_act *xt = x + t * ldx;
-        __m256i xs = ld256(xt->qs);
-        if (Ty != Q4_1) xs = _mm256_sign_epi8(xs, w);
-        __m256 d = _mm256_set1_ps(dw * _cvtsh_ss(xt->d));
-        acc[t] = _mm256_fmadd_ps(d, mul_u8_i8(u, xs), acc[t]);
-        if (Ty == Q4_1) summ[t] += m * _cvtsh_ss(xt->s);
+        *u = nib32(b + 4);
+        *w = *u;
     }
 }
 
-NEMO_AVX2 static inline AI void q8dot(const int Ty, const uint8_t *row, const nemo_q8_act *x,
-                                      int64_t ldx, int64_t n, float *out, const int T) {
-    const int64_t bytes = Ty == Q8_0 ? 34 : Ty == Q4_0 ? 18 : 20, nb = n / 32;
-    __m256 a0[4], a1[4];
-    float s0[4] = {0, 0, 0, 0}, s1[4] = {0, 0, 0, 0};
-#pragma GCC unroll 4
-    for (int t = 0; t < T; t++) a0[t] = a1[t] = _mm256_setzero_ps();
-    int64_t i = 0;
-    for (; i + 2 <= nb; i += 2) {
-        step(Ty, row + i * bytes, x + i, ldx, a0, s0, T);
-        step(Ty, row + (i + 1) * bytes, x + i + 1, ldx, a1, s1, T);
-    }
-    if (i < nb) step(Ty, row + i * bytes, x + i, ldx, a0, s0, T);
-#pragma GCC unroll 4
-    for (int t = 0; t < T; t++) out[t] = hsum8(_mm256_add_ps(a0[t], a1[t])) + (s0[t] + s1[t]);
+/* Σ u·(x signed like w) over the block, as 8 int32 partial sums (exact: a maddubs pair is at
+ * most 2·128·127 in magnitude, activations are never -128) */
+NEMO_AVX2 static inline AI __m256i pdot(const int ty, __m256i u, __m256i w, __m256i x) {
+    __m256i s = ty == Q4_1 ? x : _mm256_sign_epi8(x, w);
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
 }
 
-#define Q8DOT(name, Ty)                                                                            \
+/* eight vectors of 8 int32 → one vector whose lane k is the sum of p[k]'s lanes */
+NEMO_AVX2 static inline AI __m256i sum8x8(const __m256i p[8]) {
+    __m256i a = _mm256_hadd_epi32(_mm256_hadd_epi32(p[0], p[1]), _mm256_hadd_epi32(p[2], p[3]));
+    __m256i b = _mm256_hadd_epi32(_mm256_hadd_epi32(p[4], p[5]), _mm256_hadd_epi32(p[6], p[7]));
+    /* a = [p0..p3 low-half sums | p0..p3 high-half sums], b likewise for p4..p7 */
+    return _mm256_add_epi32(_mm256_blend_epi32(a, b, 0xF0), _mm256_permute2x128_si256(a, b, 0x21));
+}
+
+/* 8 fp16 values, the low (hi = 0) or high (hi = 1) halves of 8 gathered int32, as floats */
+NEMO_AVX2 static inline AI __m256 f16x8(__m256i g, const int hi) {
+    g = hi ? _mm256_srli_epi32(g, 16) : _mm256_and_si256(g, _mm256_set1_epi32(0xFFFF));
+    g = _mm256_permute4x64_epi64(_mm256_packus_epi32(g, g), 0x08);
+    return _mm256_cvtph_ps(_mm256_castsi256_si128(g));
+}
+
+/* the reference's term of one block for 8 lanes: (dw·dx)·(float)sumi [+ m·s] */
+NEMO_AVX2 static inline AI __m256 fterm(const int ty, __m256 dw, __m256 dx, __m256i sumi, __m256 m,
+                                        __m256 s) {
+    __m256 p = _mm256_mul_ps(_mm256_mul_ps(dw, dx), _mm256_cvtepi32_ps(sumi));
+    if (ty == Q4_1) p = _mm256_add_ps(p, _mm256_mul_ps(m, s));
+    return p;
+}
+
+/* ---- 1 token (lane = block) ---- */
+NEMO_AVX2 static inline AI float q8dot(const int ty, const uint8_t *row, const nemo_q8_act *x,
+                                       int64_t n) {
+    const int64_t bytes = block_bytes(ty), nb = n / 32;
+    float sum = 0;
+    for (int64_t i = 0; i < nb; i += 8) {
+        const int g = nb - i < 8 ? (int)(nb - i) : 8;
+        const uint8_t *b = row + i * bytes;
+        __m256i p[8];
+#pragma GCC unroll 8
+        for (int k = 0; k < 8; k++) {
+            if (k < g) {
+                __m256i u, w;
+                decode(ty, b + k * bytes, &u, &w);
+                p[k] = pdot(ty, u, w, ld256(x[i + k].qs));
+            } else {
+                p[k] = _mm256_setzero_si256();
+            }
+        }
+        /* block scales of the 8 blocks (a short last group repeats its last block) */
+        __m256i k8 =
+            _mm256_min_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(g - 1));
+        __m256i gw = _mm256_i32gather_epi32(
+            (const int *)b, _mm256_mullo_epi32(k8, _mm256_set1_epi32((int)bytes)), 1);
+        __m256i gx = _mm256_i32gather_epi32(
+            (const int *)&x[i], _mm256_mullo_epi32(k8, _mm256_set1_epi32((int)sizeof *x)), 1);
+        __m256 zero = _mm256_setzero_ps();
+        __m256 v = fterm(ty, f16x8(gw, 0), f16x8(gx, 0), sum8x8(p),
+                         ty == Q4_1 ? f16x8(gw, 1) : zero, ty == Q4_1 ? f16x8(gx, 1) : zero);
+        float l[8]; /* added in block order, as the reference does */
+        _mm256_storeu_ps(l, v);
+        for (int k = 0; k < g; k++) sum += l[k];
+    }
+    return sum;
+}
+
+/* ---- gemm: tiles of 8 rows (lane = row) ----
+ * A chunk of KC blocks of 8 rows is decoded once for all tokens and stored transposed: for
+ * block j and 4-value group g, one vector holds the group's 4 bytes of each of the 8 rows (lane
+ * r = row r). A token's group is then broadcast to all lanes and one maddubs multiplies it with
+ * 8 rows at once, so every lane sums its own row and no horizontal reduction is needed (the
+ * order of the exact integer sums does not matter). */
+
+enum { KC = 32 }; /* blocks per chunk: 16 KB of operands stay in L1 while every token passes */
+
+typedef struct {
+    __m256i u[KC][8], w[KC][8]; /* per block, per group: u and sign source, lane = row */
+    float dw[KC][8], m[KC][8];  /* per block: the 8 rows' scales (and Q4_1 minimums) */
+} tile_chunk;
+
+/* v[r] = 8 int32 of row r → v[g] = int32 g of every row (8×8 transpose) */
+NEMO_AVX2 static inline AI void transpose8(__m256i v[8]) {
+    __m256i t[8], q[8];
+    for (int k = 0; k < 8; k += 2) {
+        t[k] = _mm256_unpacklo_epi32(v[k], v[k + 1]);
+        t[k + 1] = _mm256_unpackhi_epi32(v[k], v[k + 1]);
+    }
+    for (int k = 0; k < 8; k += 4) {
+        q[k] = _mm256_unpacklo_epi64(t[k], t[k + 2]);
+        q[k + 1] = _mm256_unpackhi_epi64(t[k], t[k + 2]);
+        q[k + 2] = _mm256_unpacklo_epi64(t[k + 1], t[k + 3]);
+        q[k + 3] = _mm256_unpackhi_epi64(t[k + 1], t[k + 3]);
+    }
+    for (int g = 0; g < 4; g++) {
+        v[g] = _mm256_permute2x128_si256(q[g], q[g + 4], 0x20);
+        v[g + 4] = _mm256_permute2x128_si256(q[g], q[g + 4], 0x31);
+    }
+}
+
+NEMO_AVX2 static inline AI void tile_prepare(const int ty, const uint8_t *base, __m256i ridx,
+                                             const uint8_t *const rp[8], int64_t b0, int nbc,
+                                             tile_chunk *c) {
+    const int64_t bytes = block_bytes(ty);
+    for (int j = 0; j < nbc; j++) {
+        const int64_t off = (b0 + j) * bytes;
+        __m256i u[8], w[8];
+#pragma GCC unroll 8
+        for (int r = 0; r < 8; r++) decode(ty, rp[r] + off, &u[r], &w[r]);
+        transpose8(u);
+        for (int g = 0; g < 8; g++) _mm256_store_si256(&c->u[j][g], u[g]);
+        if (ty != Q4_1) {
+            transpose8(w);
+            for (int g = 0; g < 8; g++) _mm256_store_si256(&c->w[j][g], w[g]);
+        }
+        __m256i sc = _mm256_i32gather_epi32((const int *)(base + off), ridx, 1);
+        _mm256_store_ps(c->dw[j], f16x8(sc, 0));
+        if (ty == Q4_1) _mm256_store_ps(c->m[j], f16x8(sc, 1));
+    }
+}
+
+/* exact Σ over the block of u·(x signed like w) for the 8 rows (lane = row), T tokens at once */
+NEMO_AVX2 static inline AI void tile_sums(const int ty, const tile_chunk *c, int j,
+                                          const nemo_q8_act *const xs[2], const int T,
+                                          __m256i sum[2]) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256i a[2];
+    for (int t = 0; t < T; t++) a[t] = _mm256_setzero_si256();
+#pragma GCC unroll 8
+    for (int g = 0; g < 8; g++) {
+        __m256i u = _mm256_load_si256(&c->u[j][g]), w = u;
+        if (ty != Q4_1) w = _mm256_load_si256(&c->w[j][g]);
+        for (int t = 0; t < T; t++) {
+            int32_t x4;
+            memcpy(&x4, xs[t]->qs + 4 * g, 4);
+            __m256i xv = _mm256_set1_epi32(x4);
+            if (ty != Q4_1) xv = _mm256_sign_epi8(xv, w);
+            __m256i p = _mm256_maddubs_epi16(u, xv);
+            /* 4-bit weights: 8 groups of int16 pairs stay below 2·8·15·127 < 2^15 */
+            if (ty == Q8_0)
+                a[t] = _mm256_add_epi32(a[t], _mm256_madd_epi16(p, ones));
+            else
+                a[t] = _mm256_add_epi16(a[t], p);
+        }
+    }
+    for (int t = 0; t < T; t++) sum[t] = ty == Q8_0 ? a[t] : _mm256_madd_epi16(a[t], ones);
+}
+
+/* T tokens' accumulators (lane = row) over the chunk's nbc blocks; x0, x1: block b0 of the
+ * tokens (kept in locals: an accumulator spilled to memory makes a store-load chain) */
+NEMO_AVX2 static inline AI void tile_tokens(const int ty, const tile_chunk *c,
+                                            const nemo_q8_act *x0, const nemo_q8_act *x1, int nbc,
+                                            __m256 acc[2], const int T) {
+    __m256 a0 = acc[0], a1 = acc[1];
+    for (int j = 0; j < nbc; j++) {
+        const nemo_q8_act *xs[2] = {x0 + j, x1 + j};
+        __m256i sum[2];
+        tile_sums(ty, c, j, xs, T, sum);
+        __m256 dw = _mm256_load_ps(c->dw[j]), m = _mm256_setzero_ps(), s0 = m, s1 = m;
+        if (ty == Q4_1) {
+            m = _mm256_load_ps(c->m[j]);
+            s0 = _mm256_set1_ps(_cvtsh_ss(xs[0]->s));
+            s1 = _mm256_set1_ps(_cvtsh_ss(xs[1]->s));
+        }
+        a0 = _mm256_add_ps(a0, fterm(ty, dw, _mm256_set1_ps(_cvtsh_ss(xs[0]->d)), sum[0], m, s0));
+        if (T == 2)
+            a1 = _mm256_add_ps(a1,
+                               fterm(ty, dw, _mm256_set1_ps(_cvtsh_ss(xs[1]->d)), sum[1], m, s1));
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+}
+
+/* one token straight from the rows (decode: nothing to share between tokens): per block the 8
+ * rows' int32 partial sums are reduced across lanes */
+NEMO_AVX2 static inline AI __m256 tile_direct(const int ty, const uint8_t *base, __m256i ridx,
+                                              const uint8_t *const rp[8], const nemo_q8_act *xt,
+                                              int64_t nb) {
+    const int64_t bytes = block_bytes(ty);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t j = 0; j < nb; j++) {
+        const int64_t off = j * bytes;
+        __m256i xv = ld256(xt[j].qs);
+        __m256i p[8];
+#pragma GCC unroll 8
+        for (int r = 0; r < 8; r++) {
+            __m256i u, w;
+            decode(ty, rp[r] + off, &u, &w);
+            p[r] = pdot(ty, u, w, xv);
+        }
+        __m256i g = _mm256_i32gather_epi32((const int *)(base + off), ridx, 1);
+        __m256 dx = _mm256_set1_ps(_cvtsh_ss(xt[j].d));
+        __m256 m = _mm256_setzero_ps(), s = m;
+        if (ty == Q4_1) {
+            m = f16x8(g, 1);
+            s = _mm256_set1_ps(_cvtsh_ss(xt[j].s));
+        }
+        acc = _mm256_add_ps(acc, fterm(ty, f16x8(g, 0), dx, sum8x8(p), m, s));
+    }
+    return acc;
+}
+
+NEMO_AVX2 static inline AI void q8gemm(const int ty, const uint8_t *w, int64_t row_bytes, int nr,
+                                       const nemo_q8_act *x, int64_t ldx, int nt, int64_t n,
+                                       float *y, int64_t ldy, float scale) {
+    const int64_t nb = n / 32;
+    _Alignas(32) tile_chunk c;
+    for (int r0 = 0; r0 < nr; r0 += 8) {
+        const int rows = nr - r0 < 8 ? nr - r0 : 8;
+        const uint8_t *base = w + (int64_t)r0 * row_bytes, *rp[8];
+        int ri[8];
+        for (int r = 0; r < 8; r++) { /* a short tile repeats its last row */
+            ri[r] = r < rows ? r : rows - 1;
+            rp[r] = base + ri[r] * row_bytes;
+        }
+        __m256i ridx = _mm256_mullo_epi32(_mm256_loadu_si256((const __m256i *)ri),
+                                          _mm256_set1_epi32((int)row_bytes));
+        __m256i keep =
+            _mm256_cmpgt_epi32(_mm256_set1_epi32(rows), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        if (nt == 1) {
+            __m256 acc = tile_direct(ty, base, ridx, rp, x, nb);
+            _mm256_maskstore_ps(y + r0, keep, _mm256_mul_ps(_mm256_set1_ps(scale), acc));
+            continue;
+        }
+        for (int64_t b0 = 0; b0 < nb; b0 += KC) {
+            const int nbc = nb - b0 < KC ? (int)(nb - b0) : KC;
+            tile_prepare(ty, base, ridx, rp, b0, nbc, &c);
+            for (int t = 0; t < nt; t += 2) {
+                const int two = t + 1 < nt;
+                float *yt[2] = {y + t * ldy + r0, y + (t + two) * ldy + r0};
+                const nemo_q8_act *x0 = x + t * ldx + b0, *x1 = x + (t + two) * ldx + b0;
+                /* between chunks y holds the raw sums (an exact round trip) */
+                __m256 acc[2];
+                for (int k = 0; k < 2; k++)
+                    acc[k] = b0 ? _mm256_maskload_ps(yt[k], keep) : _mm256_setzero_ps();
+                if (two)
+                    tile_tokens(ty, &c, x0, x1, nbc, acc, 2);
+                else
+                    tile_tokens(ty, &c, x0, x1, nbc, acc, 1);
+                for (int k = 0; k <= two; k++) {
+                    if (b0 + nbc == nb) acc[k] = _mm256_mul_ps(_mm256_set1_ps(scale), acc[k]);
+                    _mm256_maskstore_ps(yt[k], keep, acc[k]);
+                }
+            }
+        }
+    }
+}
+
+#define Q8KERNELS(name, ty)                                                                        \
     NEMO_AVX2 float nemo_##name##_q8_avx2(const void *row, const nemo_q8_act *x, int64_t n) {      \
-        float o;                                                                                   \
-        q8dot(Ty, row, x, 0, n, &o, 1);                                                            \
-        return o;                                                                                  \
+        return q8dot(ty, row, x, n);                                                               \
     }                                                                                              \
-    NEMO_AVX2 void nemo_##name##_q8x4_avx2(const void *row, const nemo_q8_act *x, int64_t ldx,     \
-                                           int64_t n, float out[4]) {                              \
-        q8dot(Ty, row, x, ldx, n, out, 4);                                                         \
+    NEMO_AVX2 void nemo_##name##_q8gemm_avx2(const void *w, int64_t row_bytes, int nr,             \
+                                             const nemo_q8_act *x, int64_t ldx, int nt, int64_t n, \
+                                             float *y, int64_t ldy, float scale) {                 \
+        q8gemm(ty, w, row_bytes, nr, x, ldx, nt, n, y, ldy, scale);                                \
     }
-Q8DOT(q8_0, Q8_0)
-Q8DOT(q4_0, Q4_0)
-Q8DOT(q4_1, Q4_1)
+Q8KERNELS(q8_0, Q8_0)
+Q8KERNELS(q4_0, Q4_0)
+Q8KERNELS(q4_1, Q4_1)
 #endif
