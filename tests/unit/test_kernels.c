@@ -357,6 +357,7 @@ static void test_q8(void) {
         float dt = amax / 127, tol = 0.5f * dt + 127 * fabsf(d - dt) + 1e-9f;
         for (int j = 0; j < 32; j++) CHECK(fabsf(back[b * 32 + j] - x[b * 32 + j]) <= tol);
         CHECK(fabsf(nemo_f16_to_f32(q[b].s) - dt * sum) <= 1e-3f * fabsf(dt * sum) + 6e-8f);
+        CHECK(q[b].sum == sum);
     }
     const nemo_kernels *ks[NEMO_CPU_LEVELS];
     int nl = n_levels(ks);

@@ -33,18 +33,15 @@ NEMO_AVX2 static inline AI __m256i nib32(const uint8_t *qs) {
     return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(v, 4), v), _mm256_set1_epi8(0x0F));
 }
 
-/* One weight block as the operands of maddubs: u (unsigned bytes) and, for the signed types,
- * w (whose signs go onto the activations): Q8_0 u = |w|, Q4_0 w = q - 8 and u = |w|, Q4_1
- * u = q (its offset is the separate m·s term). */
+/* One weight block as the operands of maddubs: u (unsigned bytes) and, for Q8_0, w (whose
+ * signs go onto the activations, u = |w|). The 4-bit types multiply their nibbles q as they
+ * are: Q4_0's offset is -8·Σx (off4 below), Q4_1's the separate m·s term. */
 NEMO_AVX2 static inline AI void decode(const int ty, const uint8_t *b, __m256i *u, __m256i *w) {
     if (ty == Q8_0) {
         *w = ld256(b + 2);
         *u = _mm256_sign_epi8(*w, *w);
-    } else if (ty == Q4_0) {
-        *w = _mm256_sub_epi8(nib32(b + 2), _mm256_set1_epi8(8));
-        *u = _mm256_sign_epi8(*w, *w);
     } else {
-        *u = nib32(b + 4);
+        *u = nib32(b + (ty == Q4_0 ? 2 : 4));
         *w = *u;
     }
 }
@@ -52,16 +49,27 @@ NEMO_AVX2 static inline AI void decode(const int ty, const uint8_t *b, __m256i *
 /* Σ u·(x signed like w) over the block, as 8 int32 partial sums (exact: a maddubs pair is at
  * most 2·128·127 in magnitude, activations are never -128) */
 NEMO_AVX2 static inline AI __m256i pdot(const int ty, __m256i u, __m256i w, __m256i x) {
-    __m256i s = ty == Q4_1 ? x : _mm256_sign_epi8(x, w);
+    __m256i s = ty == Q8_0 ? _mm256_sign_epi8(x, w) : x;
     return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
 }
 
-/* eight vectors of 8 int32 → one vector whose lane k is the sum of p[k]'s lanes */
+/* Q4_0's exact block sum from Σq·x: minus 8·Σx (other types: unchanged) */
+NEMO_AVX2 static inline AI __m256i off4(const int ty, __m256i sumi, __m256i xsum) {
+    return ty == Q4_0 ? _mm256_sub_epi32(sumi, _mm256_slli_epi32(xsum, 3)) : sumi;
+}
+
+/* eight vectors of 8 int32 → one vector whose lane k is the sum of p[k]'s lanes (unpacks and
+ * adds: vphaddd is several times slower on Zen) */
 NEMO_AVX2 static inline AI __m256i sum8x8(const __m256i p[8]) {
-    __m256i a = _mm256_hadd_epi32(_mm256_hadd_epi32(p[0], p[1]), _mm256_hadd_epi32(p[2], p[3]));
-    __m256i b = _mm256_hadd_epi32(_mm256_hadd_epi32(p[4], p[5]), _mm256_hadd_epi32(p[6], p[7]));
-    /* a = [p0..p3 low-half sums | p0..p3 high-half sums], b likewise for p4..p7 */
-    return _mm256_add_epi32(_mm256_blend_epi32(a, b, 0xF0), _mm256_permute2x128_si256(a, b, 0x21));
+    __m256i t[4], q[2];
+    for (int k = 0; k < 4; k++) /* [p(2k) 0+2, p(2k+1) 0+2, p(2k) 1+3, p(2k+1) 1+3 | same, 4..7] */
+        t[k] = _mm256_add_epi32(_mm256_unpacklo_epi32(p[2 * k], p[2 * k + 1]),
+                                _mm256_unpackhi_epi32(p[2 * k], p[2 * k + 1]));
+    for (int k = 0; k < 2; k++) /* [4 rows' sums of lanes 0..3 | of lanes 4..7] */
+        q[k] = _mm256_add_epi32(_mm256_unpacklo_epi64(t[2 * k], t[2 * k + 1]),
+                                _mm256_unpackhi_epi64(t[2 * k], t[2 * k + 1]));
+    return _mm256_add_epi32(_mm256_blend_epi32(q[0], q[1], 0xF0),
+                            _mm256_permute2x128_si256(q[0], q[1], 0x21));
 }
 
 /* 8 fp16 values, the low (hi = 0) or high (hi = 1) halves of 8 gathered int32, as floats */
@@ -106,7 +114,11 @@ NEMO_AVX2 static inline AI float q8dot(const int ty, const uint8_t *row, const n
         __m256i gx = _mm256_i32gather_epi32(
             (const int *)&x[i], _mm256_mullo_epi32(k8, _mm256_set1_epi32((int)sizeof *x)), 1);
         __m256 zero = _mm256_setzero_ps();
-        __m256 v = fterm(ty, f16x8(gw, 0), f16x8(gx, 0), sum8x8(p),
+        int32_t xs8[8] = {0};
+        if (ty == Q4_0)
+            for (int k = 0; k < g; k++) xs8[k] = x[i + k].sum;
+        __m256i xsum = _mm256_loadu_si256((const __m256i *)xs8);
+        __m256 v = fterm(ty, f16x8(gw, 0), f16x8(gx, 0), off4(ty, sum8x8(p), xsum),
                          ty == Q4_1 ? f16x8(gw, 1) : zero, ty == Q4_1 ? f16x8(gx, 1) : zero);
         float l[8]; /* added in block order, as the reference does */
         _mm256_storeu_ps(l, v);
@@ -159,7 +171,7 @@ NEMO_AVX2 static inline AI void tile_prepare(const int ty, const uint8_t *base, 
         for (int r = 0; r < 8; r++) decode(ty, rp[r] + off, &u[r], &w[r]);
         transpose8(u);
         for (int g = 0; g < 8; g++) _mm256_store_si256(&c->u[j][g], u[g]);
-        if (ty != Q4_1) {
+        if (ty == Q8_0) {
             transpose8(w);
             for (int g = 0; g < 8; g++) _mm256_store_si256(&c->w[j][g], w[g]);
         }
@@ -179,12 +191,12 @@ NEMO_AVX2 static inline AI void tile_sums(const int ty, const tile_chunk *c, int
 #pragma GCC unroll 8
     for (int g = 0; g < 8; g++) {
         __m256i u = _mm256_load_si256(&c->u[j][g]), w = u;
-        if (ty != Q4_1) w = _mm256_load_si256(&c->w[j][g]);
+        if (ty == Q8_0) w = _mm256_load_si256(&c->w[j][g]);
         for (int t = 0; t < T; t++) {
             int32_t x4;
             memcpy(&x4, xs[t]->qs + 4 * g, 4);
             __m256i xv = _mm256_set1_epi32(x4);
-            if (ty != Q4_1) xv = _mm256_sign_epi8(xv, w);
+            if (ty == Q8_0) xv = _mm256_sign_epi8(xv, w);
             __m256i p = _mm256_maddubs_epi16(u, xv);
             /* 4-bit weights: 8 groups of int16 pairs stay below 2·8·15·127 < 2^15 */
             if (ty == Q8_0)
@@ -193,7 +205,10 @@ NEMO_AVX2 static inline AI void tile_sums(const int ty, const tile_chunk *c, int
                 a[t] = _mm256_add_epi16(a[t], p);
         }
     }
-    for (int t = 0; t < T; t++) sum[t] = ty == Q8_0 ? a[t] : _mm256_madd_epi16(a[t], ones);
+    for (int t = 0; t < T; t++)
+        sum[t] = ty == Q8_0
+                     ? a[t]
+                     : off4(ty, _mm256_madd_epi16(a[t], ones), _mm256_set1_epi32(xs[t]->sum));
 }
 
 /* T tokens' accumulators (lane = row) over the chunk's nbc blocks; x0, x1: block b0 of the
@@ -245,7 +260,8 @@ NEMO_AVX2 static inline AI __m256 tile_direct(const int ty, const uint8_t *base,
             m = f16x8(g, 1);
             s = _mm256_set1_ps(_cvtsh_ss(xt[j].s));
         }
-        acc = _mm256_add_ps(acc, fterm(ty, f16x8(g, 0), dx, sum8x8(p), m, s));
+        __m256i sumi = off4(ty, sum8x8(p), _mm256_set1_epi32(xt[j].sum));
+        acc = _mm256_add_ps(acc, fterm(ty, f16x8(g, 0), dx, sumi, m, s));
     }
     return acc;
 }

@@ -18,6 +18,7 @@ void nemo_q8_quantize(const float *x, nemo_q8_act *y, int64_t n) {
             y->qs[j] = (int8_t)roundf(x[j] * id);
             sum += y->qs[j];
         }
+        y->sum = (int16_t)sum;
         y->d = nemo_f32_to_f16(d);
         y->s = nemo_f32_to_f16((float)sum * d);
     }
