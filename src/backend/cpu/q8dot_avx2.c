@@ -27,10 +27,12 @@ NEMO_AVX2 static inline AI __m256i ld256(const void *p) {
     return _mm256_loadu_si256((const __m256i *)p);
 }
 
-/* qs[16] → the block's 32 values as bytes 0..15 (low nibbles are values 0..15) */
+/* qs[16] → the block's 32 values as bytes 0..15 (low nibbles are values 0..15): the 16 bytes in
+ * both halves, the upper half shifted by 4 */
 NEMO_AVX2 static inline AI __m256i nib32(const uint8_t *qs) {
-    __m128i v = _mm_loadu_si128((const __m128i *)qs);
-    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(v, 4), v), _mm256_set1_epi8(0x0F));
+    __m256i v = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)qs));
+    v = _mm256_srlv_epi32(v, _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4));
+    return _mm256_and_si256(v, _mm256_set1_epi8(0x0F));
 }
 
 /* One weight block as the operands of maddubs: u (unsigned bytes) and, for Q8_0, w (whose
