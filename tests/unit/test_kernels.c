@@ -421,6 +421,30 @@ static void test_q8(void) {
     nemo_pool_free(p3);
 }
 
+/* The AVX2 activation quantizer writes the reference's bytes: random blocks, an all-zero one,
+ * tiny ones (subnormal fp16 scales) and ties (x·(1/d) exactly k + 1/2, which roundf takes away
+ * from zero). */
+static void test_q8_quantize(void) {
+    if (!nemo_kernels_for(NEMO_CPU_AVX2)) {
+        printf("  (no AVX2: skipped)\n");
+        return;
+    }
+    enum { NB = 64 };
+    static float x[NB * 32];
+    static nemo_q8_act a[NB], b[NB];
+    for (int i = 0; i < NB * 32; i++) x[i] = frand() * (i < 16 * 32 ? 1.0f : 1e-6f);
+    for (int i = 32; i < 64; i++) x[i] = 0;
+    for (int i = 64; i < 96; i++) x[i] = (float)(i - 80) + 0.5f; /* amax 15.5: not ties */
+    x[96] = 127; /* d = 1: every x[j] + 1/2 is a tie */
+    for (int i = 97; i < 128; i++) x[i] = (float)(i - 112) + 0.5f;
+    x[128] = -127;
+    for (int i = 129; i < 160; i++) x[i] = -(float)(i - 129) * 0.5f;
+    nemo_q8_quantize_ref(x, a, NB * 32);
+    nemo_q8_quantize_avx2(x, b, NB * 32);
+    CHECK(a[3].qs[0] == 127 && a[3].qs[1] == -15 && a[3].qs[2] == -14); /* -14.5, -13.5 */
+    CHECK(memcmp(a, b, sizeof a) == 0);
+}
+
 /* The register-blocked q8 gemm: every (row, token) value bitwise equal to scale · q8_dot, for
  * row counts that leave short tiles, odd token counts (1 takes the decode path), block counts
  * below, at and across the kernel's chunking, strided x and y; y outside the nr × nt values
@@ -574,6 +598,7 @@ int main(void) {
     RUN(test_axpy);
     RUN(test_matmul);
     RUN(test_q8);
+    RUN(test_q8_quantize);
     RUN(test_q8_gemm);
     RUN(test_q8k);
     return test_finish();
