@@ -183,17 +183,20 @@ NEMO_AVX2 static inline AI void tile_prepare(const int ty, const uint8_t *base, 
     }
 }
 
-/* exact Σ over the block of u·(x signed like w) for the 8 rows (lane = row), T tokens at once */
+/* exact Σ over the block of u·(x signed like w) for the 8 rows (lane = row), T tokens at once
+ * (each weight operand loaded once for all T) */
 NEMO_AVX2 static inline AI void tile_sums(const int ty, const tile_chunk *c, int j,
-                                          const nemo_q8_act *const xs[2], const int T,
-                                          __m256i sum[2]) {
+                                          const nemo_q8_act *const xs[4], const int T,
+                                          __m256i sum[4]) {
     const __m256i ones = _mm256_set1_epi16(1);
-    __m256i a[2];
+    __m256i a[4];
+#pragma GCC unroll 4
     for (int t = 0; t < T; t++) a[t] = _mm256_setzero_si256();
 #pragma GCC unroll 8
     for (int g = 0; g < 8; g++) {
         __m256i u = _mm256_load_si256(&c->u[j][g]), w = u;
         if (ty == Q8_0) w = _mm256_load_si256(&c->w[j][g]);
+#pragma GCC unroll 4
         for (int t = 0; t < T; t++) {
             int32_t x4;
             memcpy(&x4, xs[t]->qs + 4 * g, 4);
@@ -207,35 +210,36 @@ NEMO_AVX2 static inline AI void tile_sums(const int ty, const tile_chunk *c, int
                 a[t] = _mm256_add_epi16(a[t], p);
         }
     }
+#pragma GCC unroll 4
     for (int t = 0; t < T; t++)
         sum[t] = ty == Q8_0
                      ? a[t]
                      : off4(ty, _mm256_madd_epi16(a[t], ones), _mm256_set1_epi32(xs[t]->sum));
 }
 
-/* T tokens' accumulators (lane = row) over the chunk's nbc blocks; x0, x1: block b0 of the
- * tokens (kept in locals: an accumulator spilled to memory makes a store-load chain) */
+/* T tokens' accumulators (lane = row) over the chunk's nbc blocks; x[t]: block b0 of token t
+ * (accumulators live in registers: one spilled to memory makes a store-load chain) */
 NEMO_AVX2 static inline AI void tile_tokens(const int ty, const tile_chunk *c,
-                                            const nemo_q8_act *x0, const nemo_q8_act *x1, int nbc,
-                                            __m256 acc[2], const int T) {
-    __m256 a0 = acc[0], a1 = acc[1];
+                                            const nemo_q8_act *const x[4], int nbc, __m256 acc[4],
+                                            const int T) {
+    __m256 a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
     for (int j = 0; j < nbc; j++) {
-        const nemo_q8_act *xs[2] = {x0 + j, x1 + j};
-        __m256i sum[2];
+        const nemo_q8_act *xs[4] = {x[0] + j, x[1] + j, x[2] + j, x[3] + j};
+        __m256i sum[4];
         tile_sums(ty, c, j, xs, T, sum);
-        __m256 dw = _mm256_load_ps(c->dw[j]), m = _mm256_setzero_ps(), s0 = m, s1 = m;
-        if (ty == Q4_1) {
-            m = _mm256_load_ps(c->m[j]);
-            s0 = _mm256_set1_ps(_cvtsh_ss(xs[0]->s));
-            s1 = _mm256_set1_ps(_cvtsh_ss(xs[1]->s));
-        }
-        a0 = _mm256_add_ps(a0, fterm(ty, dw, _mm256_set1_ps(_cvtsh_ss(xs[0]->d)), sum[0], m, s0));
-        if (T == 2)
-            a1 = _mm256_add_ps(a1,
-                               fterm(ty, dw, _mm256_set1_ps(_cvtsh_ss(xs[1]->d)), sum[1], m, s1));
+        __m256 dw = _mm256_load_ps(c->dw[j]), m = _mm256_setzero_ps();
+        if (ty == Q4_1) m = _mm256_load_ps(c->m[j]);
+#define TERM(t) fterm(ty, dw, _mm256_set1_ps(xs[t]->df), sum[t], m, _mm256_set1_ps(xs[t]->sf))
+        a0 = _mm256_add_ps(a0, TERM(0));
+        if (T > 1) a1 = _mm256_add_ps(a1, TERM(1));
+        if (T > 2) a2 = _mm256_add_ps(a2, TERM(2));
+        if (T > 3) a3 = _mm256_add_ps(a3, TERM(3));
+#undef TERM
     }
     acc[0] = a0;
     acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
 }
 
 /* one token straight from the rows (decode: nothing to share between tokens): per block the 8
@@ -256,11 +260,11 @@ NEMO_AVX2 static inline AI __m256 tile_direct(const int ty, const uint8_t *base,
             p[r] = pdot(ty, u, w, xv);
         }
         __m256i g = _mm256_i32gather_epi32((const int *)(base + off), ridx, 1);
-        __m256 dx = _mm256_set1_ps(_cvtsh_ss(xt[j].d));
+        __m256 dx = _mm256_set1_ps(xt[j].df);
         __m256 m = _mm256_setzero_ps(), s = m;
         if (ty == Q4_1) {
             m = f16x8(g, 1);
-            s = _mm256_set1_ps(_cvtsh_ss(xt[j].s));
+            s = _mm256_set1_ps(xt[j].sf);
         }
         __m256i sumi = off4(ty, sum8x8(p), _mm256_set1_epi32(xt[j].sum));
         acc = _mm256_add_ps(acc, fterm(ty, f16x8(g, 0), dx, sumi, m, s));
@@ -293,19 +297,28 @@ NEMO_AVX2 static inline AI void q8gemm(const int ty, const uint8_t *w, int64_t r
         for (int64_t b0 = 0; b0 < nb; b0 += KC) {
             const int nbc = nb - b0 < KC ? (int)(nb - b0) : KC;
             tile_prepare(ty, base, ridx, rp, b0, nbc, &c);
-            for (int t = 0; t < nt; t += 2) {
-                const int two = t + 1 < nt;
-                float *yt[2] = {y + t * ldy + r0, y + (t + two) * ldy + r0};
-                const nemo_q8_act *x0 = x + t * ldx + b0, *x1 = x + (t + two) * ldx + b0;
+            for (int t = 0; t < nt; t += 4) {
+                const int T = nt - t < 4 ? nt - t : 4;
+                float *yt[4];
+                const nemo_q8_act *xt[4];
+                for (int k = 0; k < 4; k++) { /* past the last token: repeat it, store nothing */
+                    const int tk = t + (k < T ? k : T - 1);
+                    yt[k] = y + tk * ldy + r0;
+                    xt[k] = x + tk * ldx + b0;
+                }
                 /* between chunks y holds the raw sums (an exact round trip) */
-                __m256 acc[2];
-                for (int k = 0; k < 2; k++)
+                __m256 acc[4];
+                for (int k = 0; k < 4; k++)
                     acc[k] = b0 ? _mm256_maskload_ps(yt[k], keep) : _mm256_setzero_ps();
-                if (two)
-                    tile_tokens(ty, &c, x0, x1, nbc, acc, 2);
+                if (T == 4)
+                    tile_tokens(ty, &c, xt, nbc, acc, 4);
+                else if (T == 3)
+                    tile_tokens(ty, &c, xt, nbc, acc, 3);
+                else if (T == 2)
+                    tile_tokens(ty, &c, xt, nbc, acc, 2);
                 else
-                    tile_tokens(ty, &c, x0, x1, nbc, acc, 1);
-                for (int k = 0; k <= two; k++) {
+                    tile_tokens(ty, &c, xt, nbc, acc, 1);
+                for (int k = 0; k < T; k++) {
                     if (b0 + nbc == nb) acc[k] = _mm256_mul_ps(_mm256_set1_ps(scale), acc[k]);
                     _mm256_maskstore_ps(yt[k], keep, acc[k]);
                 }
@@ -348,9 +361,11 @@ NEMO_AVX2 void nemo_q8_quantize_avx2(const float *x, nemo_q8_act *y, int64_t n) 
         s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
         s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
         const int sum = _mm_cvtsi128_si32(s4);
-        y->sum = (int16_t)sum;
+        y->sum = sum;
         y->d = nemo_f32_to_f16(d);
         y->s = nemo_f32_to_f16((float)sum * d);
+        y->df = nemo_f16_to_f32(y->d);
+        y->sf = nemo_f16_to_f32(y->s);
     }
 }
 

@@ -30,9 +30,11 @@ void nemo_q8_quantize_ref(const float *x, nemo_q8_act *y, int64_t n) {
             y->qs[j] = (int8_t)roundf(x[j] * id);
             sum += y->qs[j];
         }
-        y->sum = (int16_t)sum;
+        y->sum = sum;
         y->d = nemo_f32_to_f16(d);
         y->s = nemo_f32_to_f16((float)sum * d);
+        y->df = nemo_f16_to_f32(y->d);
+        y->sf = nemo_f16_to_f32(y->s);
     }
 }
 

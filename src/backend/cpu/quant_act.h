@@ -10,7 +10,8 @@
 
 typedef struct {
     uint16_t d, s; /* fp16: scale, and d·Σqs */
-    int16_t sum;   /* Σqs exactly (Q4_0's offset term: Σ(q-8)·x = Σq·x - 8·sum) */
+    int32_t sum;   /* Σqs exactly (Q4_0's offset term: Σ(q-8)·x = Σq·x - 8·sum) */
+    float df, sf;  /* d and s converted to f32 (exact), so kernels broadcast them with a load */
     int8_t qs[32];
 } nemo_q8_act;
 
