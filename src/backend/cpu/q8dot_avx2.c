@@ -1,15 +1,20 @@
-/* q8dot_avx2.c — AVX2 integer dot products of Q8_0 / Q4_0 / Q4_1 weight rows with q8_1
- * activations (quant_act.h; NEMO_MATMUL=q8): the 1-token dot (decode) and the register-blocked
- * gemm (prefill, and decode through the matmul).
+/* q8dot_avx2.c — AVX2 integer kernels for Q8_0 / Q4_0 / Q4_1 weight rows with q8_1 activations
+ * (quant_act.h; NEMO_MATMUL=q8): the activation quantizer, the 1-row dot, and the gemm that the
+ * matmul uses for prefill and decode alike.
  *
  * Numerics: every kernel here is bitwise equal to nemo_q8_dot_ref. Per 32-value block the
  * integer sum Σw·x is exact (maddubs of unsigned × signed bytes into int16 pairs, madd into
- * int32, then a horizontal sum), and the float steps are the reference's, in its order:
- * sum += (dw·dx)·(float)sumi [+ m·s for Q4_1], blocks in order, no fused multiply-add. What
- * makes that fast is putting one (row, token) pair per float lane: the gemm reduces the int32
- * partial sums of 8 rows into one vector (lane = row) per block and token, so the float work is
- * one vector multiply-add per 8 pairs, and the 1-token dot does the same with 8 consecutive
- * blocks per vector (lane = block), then adds the lanes in block order. */
+ * int32, adds), and the float steps are the reference's, in its order: sum += (dw·dx)·(float)sumi
+ * [+ m·s for Q4_1], blocks in order, no fused multiply-add. Putting one (row, token) pair in each
+ * float lane makes that cheap: the float work is one vector step per block for 8 pairs.
+ *   - gemm, several tokens: 8-row tiles whose weights are decoded once per chunk of blocks and
+ *     stored transposed (lane = row), so a broadcast 4-byte group of a token multiplies 8 rows in
+ *     one maddubs and each lane collects its own row's block sum with no cross-lane work;
+ *   - gemm, one token (decode): 8 rows straight from memory (8 streams), the rows' int32 partial
+ *     sums reduced across lanes once per block;
+ *   - 1-row dot: 8 consecutive blocks per vector (lane = block), lanes then added in block order.
+ * Q4_0 multiplies its unsigned nibbles and subtracts 8·Σx (exact, Σx kept with the activations),
+ * Q4_1 its nibbles plus m·s, Q8_0 |w| times x carrying w's signs. */
 #include "backend/cpu/kernels.h"
 
 #if defined(__x86_64__) || defined(__i386__)
