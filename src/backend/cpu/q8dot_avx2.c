@@ -332,16 +332,16 @@ NEMO_AVX2 static inline AI void q8gemm(const int ty, const uint8_t *w, int64_t r
     }
 }
 
-/* ---- activation quantization, the same bytes as nemo_q8_quantize_ref ---- */
+/* ---- activation quantization, the same bytes as nemo_q8_quantize_ref (finite inputs) ---- */
 NEMO_AVX2 void nemo_q8_quantize_avx2(const float *x, nemo_q8_act *y, int64_t n) {
     const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
     const __m256 half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f);
     for (int64_t b = 0; b < n / 32; b++, x += 32, y++) {
         __m256 v[4];
         for (int k = 0; k < 4; k++) v[k] = _mm256_loadu_ps(x + 8 * k);
-        __m256 m = _mm256_max_ps(
-            _mm256_max_ps(_mm256_and_ps(v[0], absmask), _mm256_and_ps(v[1], absmask)),
-            _mm256_max_ps(_mm256_and_ps(v[2], absmask), _mm256_and_ps(v[3], absmask)));
+        /* max with the running value second: a NaN input is skipped, as fmaxf does */
+        __m256 m = _mm256_setzero_ps();
+        for (int k = 0; k < 4; k++) m = _mm256_max_ps(_mm256_and_ps(v[k], absmask), m);
         __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
         m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
         m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
@@ -367,10 +367,11 @@ NEMO_AVX2 void nemo_q8_quantize_avx2(const float *x, nemo_q8_act *y, int64_t n) 
         s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
         const int sum = _mm_cvtsi128_si32(s4);
         y->sum = sum;
-        y->d = nemo_f32_to_f16(d);
-        y->s = nemo_f32_to_f16((float)sum * d);
-        y->df = nemo_f16_to_f32(y->d);
-        y->sf = nemo_f16_to_f32(y->s);
+        /* F16C rounds to nearest even like nemo_f32_to_f16 (subnormals and overflow included) */
+        y->d = _cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT);
+        y->s = _cvtss_sh((float)sum * d, _MM_FROUND_TO_NEAREST_INT);
+        y->df = _cvtsh_ss(y->d);
+        y->sf = _cvtsh_ss(y->s);
     }
 }
 

@@ -19,7 +19,7 @@ typedef struct {
  * q = roundf(x/d) (0 for an all-zero block). */
 void nemo_q8_quantize(const float *x, nemo_q8_act *y, int64_t n);
 /* The plain-C form, and the AVX2 one (x86 only) that nemo_q8_quantize uses at the AVX2 level
- * and above: both give the same bytes (roundf's ties away from zero included). */
+ * and above: both give the same bytes for finite inputs (roundf's ties away from zero included). */
 void nemo_q8_quantize_ref(const float *x, nemo_q8_act *y, int64_t n);
 void nemo_q8_quantize_avx2(const float *x, nemo_q8_act *y, int64_t n);
 
