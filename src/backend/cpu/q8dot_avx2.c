@@ -251,11 +251,16 @@ NEMO_AVX2 static inline AI void tile_tokens(const int ty, const tile_chunk *c,
  * rows' int32 partial sums are reduced across lanes */
 NEMO_AVX2 static inline AI __m256 tile_direct(const int ty, const uint8_t *base, __m256i ridx,
                                               const uint8_t *const rp[8], const nemo_q8_act *xt,
-                                              int64_t nb) {
+                                              int64_t nb, const uint8_t *next) {
     const int64_t bytes = block_bytes(ty);
     __m256 acc = _mm256_setzero_ps();
     for (int64_t j = 0; j < nb; j++) {
         const int64_t off = j * bytes;
+        /* 8 rows read side by side are 8 short streams that the hardware prefetcher follows
+         * poorly; the next tile's 8 rows are one contiguous span, so fetch it in order, an
+         * eighth of a row's bytes per block (a hint: never faults) */
+        for (int64_t k = 0; k < 8 * bytes; k += 64)
+            _mm_prefetch((const char *)next + 8 * off + k, _MM_HINT_T0);
         __m256i xv = ld256(xt[j].qs);
         __m256i p[8];
 #pragma GCC unroll 8
@@ -295,7 +300,7 @@ NEMO_AVX2 static inline AI void q8gemm(const int ty, const uint8_t *w, int64_t r
         __m256i keep =
             _mm256_cmpgt_epi32(_mm256_set1_epi32(rows), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
         if (nt == 1) {
-            __m256 acc = tile_direct(ty, base, ridx, rp, x, nb);
+            __m256 acc = tile_direct(ty, base, ridx, rp, x, nb, base + 8 * row_bytes);
             _mm256_maskstore_ps(y + r0, keep, _mm256_mul_ps(_mm256_set1_ps(scale), acc));
             continue;
         }
