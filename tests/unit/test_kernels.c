@@ -216,6 +216,76 @@ static void test_gemm(void) {
     free(y);
 }
 
+/* The prefill from encoded rows: every (row, token) value bitwise equal to scale · dot_row of
+ * that pair, per dtype, on row counts around its 4-row tiles, 8-row blocks and 16-row
+ * super-blocks, token counts around its 3-token groups (and the 2 + 2 split of a last 4) and
+ * chunks, lengths with several 2048-column panels and a < 32 tail (float types), with the full
+ * scratch and with one small enough to force the smallest blocking; a scratch too small for
+ * anything is refused (-1) without writing. */
+static void test_gemm_w(void) {
+    const nemo_kernels *ks[NEMO_CPU_LEVELS];
+    int nl = n_levels(ks);
+    enum { MAXN = 2 * 2048 + 256, MAXR = 21, MAXT = 40 };
+    static const int NR[] = {1, 3, 4, 9, 21}, NT[] = {1, 2, 4, 5, 7, 40};
+    uint8_t *wb = malloc(4 * (size_t)MAXN * MAXR);
+    float *x = malloc(sizeof(float) * MAXT * (MAXN + 3)), *wf = malloc(sizeof(float) * MAXN);
+    float *y = malloc(sizeof(float) * MAXT * (MAXR + 1));
+    int64_t big = nemo_gemm_w_floats(MAXN);
+    float *buf = malloc(sizeof(float) * (size_t)(big > 0 ? big : 1));
+    const int64_t ldx = MAXN + 3, ldy = MAXR + 1;
+    for (int64_t i = 0; i < MAXT * ldx; i++) x[i] = frand();
+    for (int di = 0; di < N_DTYPES; di++) {
+        nemo_dtype t = DTYPES[di];
+        int64_t be = nemo_dtype_info(t)->block_elems;
+        int64_t lens[] = {be == 1 ? 5 : be, be == 1 ? 2048 + 64 + 7 : 2048 + 256,
+                          be == 1 ? 2 * 2048 + 33 : 2048};
+        for (int li = 0; li < 3; li++) {
+            const int64_t n = lens[li];
+            const uint64_t rb = nemo_dtype_bytes(t, (uint64_t)n);
+            for (int r = 0; r < MAXR; r++) fill_row(t, wb + r * rb, n, 1);
+            for (int l = 0; l < nl; l++) {
+                if (!ks[l]->gemm_w) continue;
+                const int64_t full = nemo_gemm_w_floats(n), small = full - (full - 8) / 2;
+                for (int bi = 0; bi < 2; bi++)
+                    for (int ri = 0; ri < 5; ri++)
+                        for (int ti = 0; ti < 6; ti++) {
+                            const int nr = NR[ri], nt = NT[ti];
+                            for (int i = 0; i < MAXT * ldy; i++) y[i] = -1.0f;
+                            int rc = ks[l]->gemm_w(t, ks[l]->to_f32[t], wb, (int64_t)rb, nr, x, ldx,
+                                                   nt, n, y, ldy, 0.375f, buf, bi ? small : full);
+                            if (rc) { /* only dtypes without a decoder may decline */
+                                CHECK_MSG(!ks[l]->dot_row[t], "%s %s: gemm_w declined",
+                                          nemo_cpu_level_name(ks[l]->level), nemo_dtype_name(t));
+                                continue;
+                            }
+                            int bad = 0;
+                            for (int r = 0; r < nr; r++) {
+                                ks[l]->to_f32[t](wb + r * rb, wf, n);
+                                for (int tk = 0; tk < nt; tk++) {
+                                    float want = 0.375f * ks[l]->dot(wf, x + tk * ldx, n);
+                                    bad += !test_same_bits(y[tk * ldy + r], want);
+                                }
+                            }
+                            for (int tk = 0; tk < nt; tk++) /* nothing past row nr - 1 */
+                                bad += !(y[tk * ldy + nr] == -1.0f);
+                            CHECK_MSG(!bad, "%s %s n=%lld rows %d tokens %d buf %s: %d differ",
+                                      nemo_cpu_level_name(ks[l]->level), nemo_dtype_name(t),
+                                      (long long)n, nr, nt, bi ? "small" : "full", bad);
+                        }
+                y[0] = -1.0f;
+                CHECK(ks[l]->gemm_w(t, ks[l]->to_f32[t], wb, (int64_t)rb, 1, x, ldx, 1, n, y, ldy,
+                                    1.0f, buf, 64) == -1);
+                CHECK(y[0] == -1.0f);
+            }
+        }
+    }
+    free(wb);
+    free(x);
+    free(wf);
+    free(y);
+    free(buf);
+}
+
 /* The fused decode kernels equal dot over the converted row bit for bit (float types on odd
  * lengths too, so their reference-decoded tails are covered). */
 static void test_dot_row(void) {
@@ -533,6 +603,7 @@ int main(void) {
     RUN(test_dot);
     RUN(test_dot_row);
     RUN(test_gemm);
+    RUN(test_gemm_w);
     RUN(test_axpy);
     RUN(test_matmul);
     RUN(test_q8);

@@ -150,6 +150,7 @@ static const nemo_kernels K = {
     .dot = dot_avx2,
     .dot4 = dot4_avx2,
     .gemm = nemo_gemm_avx2,
+    .gemm_w = nemo_gemm_w_avx2,
     .axpy = axpy_avx2,
     .to_f32 =
         {
