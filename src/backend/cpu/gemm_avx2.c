@@ -115,5 +115,4 @@ NEMO_AVX2 void nemo_gemm_avx2(const float *w, int64_t ldw, int nr, const float *
             y[t * ldy + r] = scale * dot_finish(acc, a + i, b + i, n - i);
         }
 }
-
 #endif

@@ -32,13 +32,16 @@
 #ifndef GW_TCH
 #define GW_TCH 36
 #endif
+#ifndef GW_RB
+#define GW_RB 8
+#endif
 #ifndef GW_RS
 #define GW_RS 16
 #endif
 enum {
     KC = GW_KC,   /* columns per panel */
     S = KC / 32,  /* 32-value steps per panel (the pass length) */
-    RB = 8,       /* rows decoded per weight block */
+    RB = GW_RB,   /* rows decoded per weight block */
     RS = GW_RS,   /* rows per accumulator super-block (at most) */
     TCH = GW_TCH, /* tokens per chunk (at most) */
     RSTRIDE = 32, /* floats per step of a packed 4-row weight stream */
@@ -53,8 +56,7 @@ NEMO_AVX2 static inline AI void tile(const float *w, const float *x, int64_t ste
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++)
 #pragma GCC unroll 3
-        for (int t = 0; t < T; t++)
-            s[r][t] = first ? _mm256_setzero_ps() : acc[(r * tch + t) * 4];
+        for (int t = 0; t < T; t++) s[r][t] = first ? _mm256_setzero_ps() : acc[(r * tch + t) * 4];
     for (int64_t j = 0; j < steps; j++, w += RSTRIDE, x += 8 * T) {
         __m256 xv[3];
 #pragma GCC unroll 3
@@ -128,9 +130,9 @@ NEMO_AVX2 static inline AI void dec_f32(const uint8_t *row, int64_t c, __m256 v[
 #pragma GCC unroll 4
     for (int k = 0; k < 4; k++) v[k] = _mm256_loadu_ps(f + 8 * k);
 }
-#define DEC_F16(row, c, v) dec32_f16((const uint16_t *)(row) + (c), v)
+#define DEC_F16(row, c, v)  dec32_f16((const uint16_t *)(row) + (c), v)
 #define DEC_BF16(row, c, v) dec32_bf16((const uint16_t *)(row) + (c), v)
-#define DEC_FP8(row, c, v) dec32_fp8((row) + (c), v)
+#define DEC_FP8(row, c, v)  dec32_fp8((row) + (c), v)
 #define DEC_Q8_0(row, c, v) dec32_q8_0((row) + (c) / 32 * 34, v)
 #define DEC_Q4_0(row, c, v) dec32_q4_0((row) + (c) / 32 * 18, v)
 #define DEC_Q4_1(row, c, v) dec32_q4_1((row) + (c) / 32 * 20, v)
@@ -219,10 +221,9 @@ int64_t nemo_gemm_w_floats(int64_t n) {
     return 8 + (int64_t)RB * KC + (int64_t)TCH * (n / 32 * 32) + (int64_t)RS * TCH * 32;
 }
 
-NEMO_AVX2 int nemo_gemm_w_avx2(nemo_dtype dt, nemo_to_f32_fn conv, const void *w,
-                               int64_t row_bytes, int nr, const float *x, int64_t ldx, int nt,
-                               int64_t n, float *y, int64_t ldy, float scale, float *buf,
-                               int64_t buf_floats) {
+NEMO_AVX2 int nemo_gemm_w_avx2(nemo_dtype dt, nemo_to_f32_fn conv, const void *w, int64_t row_bytes,
+                               int nr, const float *x, int64_t ldx, int nt, int64_t n, float *y,
+                               int64_t ldy, float scale, float *buf, int64_t buf_floats) {
     packer_fn pack = packer_for(dt);
     if (!pack || !conv) return -1;
     const int64_t n32 = n / 32 * 32;

@@ -61,6 +61,17 @@ typedef struct nemo_kernels {
     nemo_gemm_w_fn gemm_w;
     /* y[i] += a·x[i] */
     void (*axpy)(float *y, float a, const float *x, int64_t n);
+    /* row operations of the forward pass (references in ops.c; what a SIMD level may differ
+     * by is stated at its implementation and checked by tests/unit/test_kernels.c):
+     * o = x / sqrt(mean(x²) + eps) ⊙ w for one row of dim values */
+    void (*rmsnorm)(float *o, const float *x, const float *w, int64_t dim, float eps);
+    /* gate[i] = silu(gate[i]) · up[i] */
+    void (*swiglu)(float *gate, const float *up, int64_t n);
+    /* in-place softmax of x[n] */
+    void (*softmax)(float *x, int64_t n);
+    /* rotates n_heads heads of hd values by the angles whose cos / sin are c[i], s[i]
+     * (i < hd/2); halves: pairs (i, i + hd/2), else (2i, 2i + 1) */
+    void (*rope)(float *x, int n_heads, int hd, const float *c, const float *s, int halves);
     /* weight row → f32 per dtype (n a multiple of the block size); NULL: no conversion */
     nemo_to_f32_fn to_f32[NEMO_DTYPE_COUNT];
     /* fused decode kernel per dtype: sum row[i]·x[i] straight from the encoded row, bitwise
@@ -110,6 +121,13 @@ void nemo_gemm_avx2(const float *w, int64_t ldw, int nr, const float *x, int64_t
 int nemo_gemm_w_avx2(nemo_dtype dt, nemo_to_f32_fn conv, const void *w, int64_t row_bytes, int nr,
                      const float *x, int64_t ldx, int nt, int64_t n, float *y, int64_t ldy,
                      float scale, float *buf, int64_t buf_floats);
+/* The AVX2 row operations (act_avx2.c; x86 only), shared by the AVX-512 table; exp8 is their
+ * vector e^x on 8 values, exported for the tests. */
+void nemo_rmsnorm_avx2(float *o, const float *x, const float *w, int64_t dim, float eps);
+void nemo_swiglu_avx2(float *gate, const float *up, int64_t n);
+void nemo_softmax_avx2(float *x, int64_t n);
+void nemo_rope_avx2(float *x, int n_heads, int hd, const float *c, const float *s, int halves);
+void nemo_exp8_avx2(const float *x, float *y);
 /* The scratch floats nemo_gemm_w_avx2 runs best with for rows of n values (0 off x86). */
 int64_t nemo_gemm_w_floats(int64_t n);
 /* The AVX2 q8_1 integer dots, 1 and 4 tokens (q8dot_avx2.c; x86 only). */
