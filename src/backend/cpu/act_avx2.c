@@ -48,8 +48,7 @@ NEMO_AVX2 void nemo_exp8_avx2(const float *x, float *y) {
     _mm256_storeu_ps(y, exp_ps(_mm256_loadu_ps(x)));
 }
 
-NEMO_AVX2 void nemo_rmsnorm_avx2(float *o, const float *x, const float *w, int64_t dim,
-                                 float eps) {
+NEMO_AVX2 void nemo_rmsnorm_avx2(float *o, const float *x, const float *w, int64_t dim, float eps) {
     __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
     int64_t i = 0;
     for (; i + 8 <= dim; i += 8) {
@@ -116,7 +115,8 @@ NEMO_AVX2 void nemo_softmax_avx2(float *x, int64_t n) {
         sv = _mm256_add_ps(sv, e);
     }
     const __m256 inv = _mm256_set1_ps(1.0f / hsum8(sv));
-    for (i = 0; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), inv));
+    for (i = 0; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), inv));
     for (; i < n; i++) x[i] *= _mm256_cvtss_f32(inv);
 }
 
@@ -132,7 +132,8 @@ NEMO_AVX2 void nemo_rope_avx2(float *x, int n_heads, int hd, const float *c, con
             for (; i + 8 <= half; i += 8) {
                 __m256 x0 = _mm256_loadu_ps(v + i), x1 = _mm256_loadu_ps(v + half + i);
                 __m256 cv = _mm256_loadu_ps(c + i), sv = _mm256_loadu_ps(s + i);
-                _mm256_storeu_ps(v + i, _mm256_sub_ps(_mm256_mul_ps(x0, cv), _mm256_mul_ps(x1, sv)));
+                _mm256_storeu_ps(v + i,
+                                 _mm256_sub_ps(_mm256_mul_ps(x0, cv), _mm256_mul_ps(x1, sv)));
                 _mm256_storeu_ps(v + half + i,
                                  _mm256_add_ps(_mm256_mul_ps(x1, cv), _mm256_mul_ps(x0, sv)));
             }
@@ -145,7 +146,8 @@ NEMO_AVX2 void nemo_rope_avx2(float *x, int n_heads, int hd, const float *c, con
             /* 8 pairs per step: split even / odd lanes, rotate, interleave back */
             for (; i + 8 <= half; i += 8) {
                 __m256 a = _mm256_loadu_ps(v + 2 * i), b = _mm256_loadu_ps(v + 2 * i + 8);
-                /* per 128-bit lane: even = a0 a2 b0 b2, odd = a1 a3 b1 b3 (pairs 0,1,4,5 | 2,3,6,7) */
+                /* per 128-bit lane: even = a0 a2 b0 b2, odd = a1 a3 b1 b3 (pairs 0,1,4,5 | 2,3,6,7)
+                 */
                 __m256 ev = _mm256_shuffle_ps(a, b, 0x88), od = _mm256_shuffle_ps(a, b, 0xdd);
                 __m256 cv = _mm256_loadu_ps(c + i), sv = _mm256_loadu_ps(s + i);
                 /* the table in the same lane order: pair p of lane L at 4L + {0,1} from a,

@@ -44,26 +44,31 @@ enum {
     RB = GW_RB,   /* rows decoded per weight block */
     RS = GW_RS,   /* rows per accumulator super-block (at most) */
     TCH = GW_TCH, /* tokens per chunk (at most) */
-    RSTRIDE = 32, /* floats per step of a packed 4-row weight stream */
+    RSTRIDE = 32, /* values per step of a packed 4-row weight stream */
+    RBH = 2 * RB, /* rows per block of f16-packed F16 weights (the same bytes) */
 };
 
 /* ---- the register tile: R rows × T tokens of one accumulator k over `steps` packed steps.
- * w: 32 floats per step (row r at 8r), x: 8T floats per step (token t at 8t); accumulators at
+ * w: 32 values per step (row r at 8r), f32, or f16 when H (F16 weights stay f16 in the packed
+ * block and are widened by the load itself: exact, and measured as fast as an f32 load while
+ * halving the block's bytes); x: 8T floats per step (token t at 8t); accumulators at
  * acc[(r·tch + t)·4] (the caller offsets acc by k). */
-NEMO_AVX2 static inline AI void tile(const float *w, const float *x, int64_t steps, __m256 *acc,
-                                     int tch, int first, const int R, const int T) {
+NEMO_AVX2 static inline AI void tile(const void *w, const float *x, int64_t steps, __m256 *acc,
+                                     int tch, int first, const int R, const int T, const int H) {
     __m256 s[4][3];
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++)
 #pragma GCC unroll 3
         for (int t = 0; t < T; t++) s[r][t] = first ? _mm256_setzero_ps() : acc[(r * tch + t) * 4];
-    for (int64_t j = 0; j < steps; j++, w += RSTRIDE, x += 8 * T) {
+    for (int64_t j = 0; j < steps; j++, x += 8 * T) {
         __m256 xv[3];
 #pragma GCC unroll 3
         for (int t = 0; t < T; t++) xv[t] = _mm256_load_ps(x + 8 * t);
 #pragma GCC unroll 4
         for (int r = 0; r < R; r++) {
-            __m256 wv = _mm256_load_ps(w + 8 * r);
+            __m256 wv = H ? _mm256_cvtph_ps(_mm_load_si128(
+                                (const __m128i *)((const uint16_t *)w + j * RSTRIDE + 8 * r)))
+                          : _mm256_load_ps((const float *)w + j * RSTRIDE + 8 * r);
 #pragma GCC unroll 3
             for (int t = 0; t < T; t++) s[r][t] = _mm256_fmadd_ps(wv, xv[t], s[r][t]);
         }
@@ -74,11 +79,15 @@ NEMO_AVX2 static inline AI void tile(const float *w, const float *x, int64_t ste
         for (int t = 0; t < T; t++) acc[(r * tch + t) * 4] = s[r][t];
 }
 
-typedef void (*tile_fn)(const float *, const float *, int64_t, __m256 *, int, int);
+typedef void (*tile_fn)(const void *, const float *, int64_t, __m256 *, int, int);
 #define TILE(R, T)                                                                                 \
-    NEMO_AVX2 static void tile##R##T(const float *w, const float *x, int64_t steps, __m256 *acc,   \
+    NEMO_AVX2 static void tile##R##T(const void *w, const float *x, int64_t steps, __m256 *acc,    \
                                      int tch, int first) {                                         \
-        tile(w, x, steps, acc, tch, first, R, T);                                                  \
+        tile(w, x, steps, acc, tch, first, R, T, 0);                                               \
+    }                                                                                              \
+    NEMO_AVX2 static void tileh##R##T(const void *w, const float *x, int64_t steps, __m256 *acc,   \
+                                      int tch, int first) {                                        \
+        tile(w, x, steps, acc, tch, first, R, T, 1);                                               \
     }
 TILE(1, 1)
 TILE(1, 2)
@@ -92,10 +101,14 @@ TILE(3, 3)
 TILE(4, 1)
 TILE(4, 2)
 TILE(4, 3)
-static const tile_fn TILES[4][3] = {{tile11, tile12, tile13},
-                                    {tile21, tile22, tile23},
-                                    {tile31, tile32, tile33},
-                                    {tile41, tile42, tile43}};
+static const tile_fn TILES[2][4][3] = {{{tile11, tile12, tile13},
+                                        {tile21, tile22, tile23},
+                                        {tile31, tile32, tile33},
+                                        {tile41, tile42, tile43}},
+                                       {{tileh11, tileh12, tileh13},
+                                        {tileh21, tileh22, tileh23},
+                                        {tileh31, tileh32, tileh33},
+                                        {tileh41, tileh42, tileh43}}};
 
 /* ---- weight packing: rows [0, nr) (nr ≤ RB) of the panel starting at column c0, `steps`
  * 32-value steps, into wp[((k·RB/4 + r/4)·S + j)·32 + (r%4)·8 + lane]. */
@@ -140,7 +153,6 @@ NEMO_AVX2 static inline AI void dec_f32(const uint8_t *row, int64_t c, __m256 v[
 #define DEC_Q5_K(row, c, v) dec32_q5_k((row) + (c) / 256 * 176, (int)((c) % 256 / 32), v)
 #define DEC_Q6_K(row, c, v) dec32_q6_k((row) + (c) / 256 * 210, (int)((c) % 256 / 32), v)
 PACKER(pack_f32, dec_f32)
-PACKER(pack_f16, DEC_F16)
 PACKER(pack_bf16, DEC_BF16)
 PACKER(pack_fp8, DEC_FP8)
 PACKER(pack_q8_0, DEC_Q8_0)
@@ -150,12 +162,31 @@ PACKER(pack_q4_k, DEC_Q4_K)
 PACKER(pack_q5_k, DEC_Q5_K)
 PACKER(pack_q6_k, DEC_Q6_K)
 
+/* F16 rows stay f16: the same layout in uint16 elements, 16-byte copies */
+NEMO_AVX2 static void pack_f16h(const uint8_t *const *rows, int nr, int64_t c0, int64_t steps,
+                                int64_t pf, float *wpf) {
+    uint16_t *wp = (uint16_t *)wpf;
+    for (int r = 0; r < nr; r++) {
+        const uint16_t *row = (const uint16_t *)rows[r] + c0;
+        const uint8_t *ahead = rows[r] + (c0 / 32 + PF_STEPS) * pf;
+        for (int64_t j = 0; j < steps; j++, ahead += pf) {
+            _mm_prefetch((const char *)ahead, _MM_HINT_T0);
+#pragma GCC unroll 4
+            for (int k = 0; k < 4; k++)
+                _mm_store_si128((__m128i *)(wp +
+                                            ((int64_t)(k * (RBH / 4) + r / 4) * S + j) * RSTRIDE +
+                                            (r % 4) * 8),
+                                _mm_loadu_si128((const __m128i *)(row + 32 * j + 8 * k)));
+        }
+    }
+}
+
 typedef void (*packer_fn)(const uint8_t *const *, int, int64_t, int64_t, int64_t, float *);
 
 static packer_fn packer_for(nemo_dtype dt) {
     switch (dt) {
     case NEMO_DTYPE_F32: return pack_f32;
-    case NEMO_DTYPE_F16: return pack_f16;
+    case NEMO_DTYPE_F16: return pack_f16h;
     case NEMO_DTYPE_BF16: return pack_bf16;
     case NEMO_DTYPE_F8_E4M3: return pack_fp8;
     case NEMO_DTYPE_Q8_0: return pack_q8_0;
@@ -226,6 +257,8 @@ NEMO_AVX2 int nemo_gemm_w_avx2(nemo_dtype dt, nemo_to_f32_fn conv, const void *w
                                int64_t ldy, float scale, float *buf, int64_t buf_floats) {
     packer_fn pack = packer_for(dt);
     if (!pack || !conv) return -1;
+    const int half = dt == NEMO_DTYPE_F16; /* packed block in f16 (pack_f16h) */
+    const int rbk = half ? RBH : RB;       /* rows per block */
     const int64_t n32 = n / 32 * 32;
     /* buf: [align][wp: RB·KC][xp: tch·n32][acc: rs·tch·32]; shrink rs, then tch, to fit */
     const int64_t avail = buf_floats - 8 - (int64_t)RB * KC;
@@ -251,16 +284,16 @@ NEMO_AVX2 int nemo_gemm_w_avx2(nemo_dtype dt, nemo_to_f32_fn conv, const void *w
             const int rsn = nr - r0 < rs ? nr - r0 : rs;
             for (int64_t c0 = 0; c0 < n32 || c0 == 0; c0 += KC) {
                 const int64_t steps = (n32 - c0 < KC ? n32 - c0 : KC) / 32;
-                for (int b0 = 0; b0 < rsn; b0 += RB) {
-                    const int bn = rsn - b0 < RB ? rsn - b0 : RB;
-                    const uint8_t *rows[RB];
+                for (int b0 = 0; b0 < rsn; b0 += rbk) {
+                    const int bn = rsn - b0 < rbk ? rsn - b0 : rbk;
+                    const uint8_t *rows[RBH];
                     for (int r = 0; r < bn; r++)
                         rows[r] = w8 + (uint64_t)(r0 + b0 + r) * (uint64_t)row_bytes;
                     pack(rows, bn, c0, steps, pf, wp);
                     /* the block after this one, in loop order */
                     pf_cursor nx = {NULL, row_bytes, 0, 0, 0, 0, 0};
                     {
-                        int nr0 = r0 + b0 + RB, nrs_end = r0 + rsn;
+                        int nr0 = r0 + b0 + rbk, nrs_end = r0 + rsn;
                         int64_t nc0 = c0;
                         if (nr0 >= nrs_end) {
                             nc0 = c0 + KC, nr0 = r0;
@@ -271,7 +304,7 @@ NEMO_AVX2 int nemo_gemm_w_avx2(nemo_dtype dt, nemo_to_f32_fn conv, const void *w
                         if (nr0 < nr && nc0 < n32) {
                             int64_t ce = nc0 + KC < n32 ? nc0 + KC : n32;
                             nx.row0 = w8 + (uint64_t)nr0 * (uint64_t)row_bytes;
-                            nx.rows = nrs_end - nr0 < RB ? nrs_end - nr0 : RB;
+                            nx.rows = nrs_end - nr0 < rbk ? nrs_end - nr0 : rbk;
                             nx.b0 = nx.off = nemo_dtype_bytes(dt, (uint64_t)nc0) / 64 * 64;
                             nx.b1 = nemo_dtype_bytes(dt, (uint64_t)ce);
                         }
@@ -286,9 +319,10 @@ NEMO_AVX2 int nemo_gemm_w_avx2(nemo_dtype dt, nemo_to_f32_fn conv, const void *w
                             const float *xs = xp + g * n32 + c0 * tn + k * steps * tn * 8;
                             for (int q = 0; q < bn; q += 4) {
                                 const int qn = bn - q < 4 ? bn - q : 4;
-                                TILES[qn - 1][tn - 1](
-                                    wp + ((int64_t)(k * (RB / 4) + q / 4) * S) * RSTRIDE, xs, steps,
-                                    ab + ((int64_t)q * tch + g) * 4 + k, tch, c0 == 0);
+                                const int64_t wo = (int64_t)(k * (rbk / 4) + q / 4) * S * RSTRIDE;
+                                TILES[half][qn - 1][tn - 1](
+                                    half ? (const void *)((const uint16_t *)wp + wo) : wp + wo, xs,
+                                    steps, ab + ((int64_t)q * tch + g) * 4 + k, tch, c0 == 0);
                                 pf_some(&nx, per_call);
                             }
                         }
