@@ -30,7 +30,10 @@
 #define GW_KC 2048
 #endif
 #ifndef GW_TCH
-#define GW_TCH 36
+#define GW_TCH 66
+#endif
+#ifndef GW_TCH32
+#define GW_TCH32 36
 #endif
 #ifndef GW_RB
 #define GW_RB 8
@@ -39,13 +42,15 @@
 #define GW_RS 16
 #endif
 enum {
-    KC = GW_KC,   /* columns per panel */
-    S = KC / 32,  /* 32-value steps per panel (the pass length) */
-    RB = GW_RB,   /* rows decoded per weight block */
-    RS = GW_RS,   /* rows per accumulator super-block (at most) */
-    TCH = GW_TCH, /* tokens per chunk (at most) */
-    RSTRIDE = 32, /* values per step of a packed 4-row weight stream */
-    RBH = 2 * RB, /* rows per block of f16-packed F16 weights (the same bytes) */
+    KC = GW_KC,       /* columns per panel */
+    S = KC / 32,      /* 32-value steps per panel (the pass length) */
+    RB = GW_RB,       /* rows decoded per weight block */
+    RS = GW_RS,       /* rows per accumulator super-block (at most) */
+    TCH = GW_TCH,     /* tokens per chunk (at most): F16 blocks (16 rows share each activation
+                         load, so its panel may come from L3) */
+    TCH32 = GW_TCH32, /* the same for f32-packed blocks (8 rows: the panel must stay in L2) */
+    RSTRIDE = 32,     /* values per step of a packed 4-row weight stream */
+    RBH = 2 * RB,     /* rows per block of f16-packed F16 weights (the same bytes) */
 };
 
 /* ---- the register tile: R rows × T tokens of one accumulator k over `steps` packed steps.
@@ -265,7 +270,7 @@ NEMO_AVX2 int nemo_gemm_w_avx2(nemo_dtype dt, nemo_to_f32_fn conv, const void *w
     int rs = RS, tch_cap = 0;
     for (;; rs /= 2) {
         tch_cap = (int)(avail / (n32 + (int64_t)rs * 32));
-        if (tch_cap > TCH) tch_cap = TCH;
+        if (tch_cap > (half ? TCH : TCH32)) tch_cap = half ? TCH : TCH32;
         if (tch_cap >= 12 || rs == RB) break;
     }
     if (tch_cap < 1) return -1;
