@@ -230,7 +230,7 @@ static void test_gemm_w(void) {
     uint8_t *wb = malloc(4 * (size_t)MAXN * MAXR);
     float *x = malloc(sizeof(float) * MAXT * (MAXN + 3)), *wf = malloc(sizeof(float) * MAXN);
     float *y = malloc(sizeof(float) * MAXT * (MAXR + 1));
-    int64_t big = nemo_gemm_w_floats(MAXN);
+    int64_t big = nemo_gemm_w_floats(MAXN, MAXT);
     float *buf = malloc(sizeof(float) * (size_t)(big > 0 ? big : 1));
     const int64_t ldx = MAXN + 3, ldy = MAXR + 1;
     for (int64_t i = 0; i < MAXT * ldx; i++) x[i] = frand();
@@ -245,7 +245,7 @@ static void test_gemm_w(void) {
             for (int r = 0; r < MAXR; r++) fill_row(t, wb + r * rb, n, 1);
             for (int l = 0; l < nl; l++) {
                 if (!ks[l]->gemm_w) continue;
-                const int64_t full = nemo_gemm_w_floats(n), small = full - (full - 8) / 2;
+                const int64_t full = nemo_gemm_w_floats(n, MAXT), small = full - (full - 8) / 2;
                 for (int bi = 0; bi < 2; bi++)
                     for (int ri = 0; ri < 5; ri++)
                         for (int ti = 0; ti < 6; ti++) {

@@ -253,8 +253,10 @@ static inline void pf_some(pf_cursor *p, int64_t lines) {
     }
 }
 
-int64_t nemo_gemm_w_floats(int64_t n) {
-    return 8 + (int64_t)RB * KC + (int64_t)TCH * (n / 32 * 32) + (int64_t)RS * TCH * 32;
+int64_t nemo_gemm_w_floats(int64_t n, int tokens) {
+    if (tokens < 2) return 0; /* one token: the fused decode kernels */
+    const int64_t t = tokens < TCH ? tokens : TCH;
+    return 8 + (int64_t)RB * KC + t * (n / 32 * 32) + (int64_t)RS * t * 32;
 }
 
 NEMO_AVX2 int nemo_gemm_w_avx2(nemo_dtype dt, nemo_to_f32_fn conv, const void *w, int64_t row_bytes,
@@ -373,8 +375,9 @@ static inline void pf_some(pf_cursor *p, int64_t lines) {
     }
 }
 
-int64_t nemo_gemm_w_floats(int64_t n) {
+int64_t nemo_gemm_w_floats(int64_t n, int tokens) {
     (void)n;
+    (void)tokens;
     return 0;
 }
 #endif

@@ -128,8 +128,9 @@ void nemo_swiglu_avx2(float *gate, const float *up, int64_t n);
 void nemo_softmax_avx2(float *x, int64_t n);
 void nemo_rope_avx2(float *x, int n_heads, int hd, const float *c, const float *s, int halves);
 void nemo_exp8_avx2(const float *x, float *y);
-/* The scratch floats nemo_gemm_w_avx2 runs best with for rows of n values (0 off x86). */
-int64_t nemo_gemm_w_floats(int64_t n);
+/* The scratch floats nemo_gemm_w_avx2 runs best with for rows of n values and up to `tokens`
+ * tokens (0 for fewer than 2 tokens, and off x86). */
+int64_t nemo_gemm_w_floats(int64_t n, int tokens);
 /* The AVX2 q8_1 integer dots, 1 and 4 tokens (q8dot_avx2.c; x86 only). */
 float nemo_q8_0_q8_avx2(const void *row, const nemo_q8_act *x, int64_t n);
 float nemo_q4_0_q8_avx2(const void *row, const nemo_q8_act *x, int64_t n);

@@ -78,7 +78,7 @@ static void matmul_worker(void *p, int ith, int nth) {
         return;
     }
     /* prefill straight from the encoded rows: its area is the scratch's last nth slices */
-    const int64_t gw = nemo_gemm_w_floats(cols);
+    const int64_t gw = nemo_gemm_w_floats(cols, c->n);
     if (k->gemm_w && conv && gw &&
         !k->gemm_w(W->dtype, conv, (const uint8_t *)W->data + (uint64_t)lo * W->row_bytes,
                    (int64_t)W->row_bytes, (int)(hi - lo), c->x, cols, c->n, cols, c->y + lo, rows,
@@ -184,7 +184,7 @@ int64_t nemo_cpu_matmul_scratch(int n_threads, int n, int64_t cols) {
             q8k = (cols / 256 + 1) * (int64_t)sizeof(nemo_q8k_act);
     int64_t q8_bytes = (int64_t)n * (q8 > q8k ? q8 : q8k);
     return (int64_t)n_threads * NEMO_MATMUL_ROWS * cols + (q8_bytes + 3) / 4 +
-           n_threads * nemo_gemm_w_floats(cols); /* last: the gemm_w areas (matmul_worker) */
+           n_threads * nemo_gemm_w_floats(cols, n); /* last: the gemm_w areas (matmul_worker) */
 }
 
 void nemo_cpu_matmul(nemo_pool *pool, float *y, const float *x, int n, const nemo_wmat *W,
