@@ -1,7 +1,8 @@
 /* gemm_w_avx2.c — the AVX2 prefill from encoded weight rows (nemo_gemm_w_fn): decodes column
- * panels of the weights once per token chunk into a packed f32 buffer and multiplies them with
- * every token of the chunk, each (row, token) result bitwise equal to the level's dot of the
- * decoded row (kernels_avx2_inl.h's order), so prefill, decode and any batch agree bit for bit.
+ * panels of the weights once per token chunk into a packed f32 (F16: f16) block and multiplies
+ * them with every token of the chunk, each (row, token) result bitwise equal to the level's dot
+ * of the decoded row (kernels_avx2_inl.h's order), so prefill, decode and any batch agree bit for
+ * bit.
  *
  * Why this shape (measured on Zen 3; 2 FMA pipes, 32 KiB L1d, 512 KiB L2):
  *   - the shared order gives every (row, token) pair four 8-lane accumulators s_k, s_k taking
@@ -13,10 +14,13 @@
  *     at ~85 %; so panels are KC = 2048 columns (64 steps per k);
  *   - weights and activations are packed k-major ("the 8 values of s_k for step i, rows or
  *     tokens of the tile interleaved"), so a pass streams two contiguous arrays: the 4-row weight
- *     stream of one k (RB = 8 rows: 16 KB per k) stays in L1 for all token groups, and the
- *     activation panel (the chunk's tokens × KC) stays in L2 for all rows of a super-block;
+ *     stream of one k (8 f32 rows or 16 f16 rows: 16 KB per k) stays in L1 for all token groups,
+ *     and the activation panel (the chunk's tokens × KC) is read from L2 (or L3 for F16, whose
+ *     16-row blocks reuse each activation load four times);
  *   - the parked accumulators (32 floats per pair) decide the rest: rows in super-blocks of RS,
- *     tokens in chunks, both sized to the scratch the caller gives (≤ 96 KB of accumulators).
+ *     tokens in chunks, both sized to the scratch the caller gives (≤ 132 KB of accumulators);
+ *   - the next weight block is prefetched a few lines per tile call: a block is 8-16 short runs
+ *     of rows that the hardware prefetcher does not follow in time.
  * Each weight value is decoded exactly as to_f32 does (same decoders), so the products are the
  * products of dot_row. */
 #include "backend/cpu/kernels.h"
@@ -26,6 +30,7 @@
 
 #define AI __attribute__((always_inline))
 
+/* Blocking constants (GW_* only to try other values with -D when tuning) */
 #ifndef GW_KC
 #define GW_KC 2048
 #endif
