@@ -216,6 +216,76 @@ static void test_gemm(void) {
     free(y);
 }
 
+/* The prefill from encoded rows: every (row, token) value bitwise equal to scale · dot_row of
+ * that pair, per dtype, on row counts around its 4-row tiles, 8-row blocks and 16-row
+ * super-blocks, token counts around its 3-token groups (and the 2 + 2 split of a last 4) and
+ * chunks, lengths with several 2048-column panels and a < 32 tail (float types), with the full
+ * scratch and with one small enough to force the smallest blocking; a scratch too small for
+ * anything is refused (-1) without writing. */
+static void test_gemm_w(void) {
+    const nemo_kernels *ks[NEMO_CPU_LEVELS];
+    int nl = n_levels(ks);
+    enum { MAXN = 2 * 2048 + 256, MAXR = 21, MAXT = 40 };
+    static const int NR[] = {1, 3, 4, 9, 21}, NT[] = {1, 2, 4, 5, 7, 40};
+    uint8_t *wb = malloc(4 * (size_t)MAXN * MAXR);
+    float *x = malloc(sizeof(float) * MAXT * (MAXN + 3)), *wf = malloc(sizeof(float) * MAXN);
+    float *y = malloc(sizeof(float) * MAXT * (MAXR + 1));
+    int64_t big = nemo_gemm_w_floats(MAXN, MAXT);
+    float *buf = malloc(sizeof(float) * (size_t)(big > 0 ? big : 1));
+    const int64_t ldx = MAXN + 3, ldy = MAXR + 1;
+    for (int64_t i = 0; i < MAXT * ldx; i++) x[i] = frand();
+    for (int di = 0; di < N_DTYPES; di++) {
+        nemo_dtype t = DTYPES[di];
+        int64_t be = nemo_dtype_info(t)->block_elems;
+        int64_t lens[] = {be == 1 ? 5 : be, be == 1 ? 2048 + 64 + 7 : 2048 + 256,
+                          be == 1 ? 2 * 2048 + 33 : 2048};
+        for (int li = 0; li < 3; li++) {
+            const int64_t n = lens[li];
+            const uint64_t rb = nemo_dtype_bytes(t, (uint64_t)n);
+            for (int r = 0; r < MAXR; r++) fill_row(t, wb + r * rb, n, 1);
+            for (int l = 0; l < nl; l++) {
+                if (!ks[l]->gemm_w) continue;
+                const int64_t full = nemo_gemm_w_floats(n, MAXT), small = full - (full - 8) / 2;
+                for (int bi = 0; bi < 2; bi++)
+                    for (int ri = 0; ri < 5; ri++)
+                        for (int ti = 0; ti < 6; ti++) {
+                            const int nr = NR[ri], nt = NT[ti];
+                            for (int i = 0; i < MAXT * ldy; i++) y[i] = -1.0f;
+                            int rc = ks[l]->gemm_w(t, ks[l]->to_f32[t], wb, (int64_t)rb, nr, x, ldx,
+                                                   nt, n, y, ldy, 0.375f, buf, bi ? small : full);
+                            if (rc) { /* only dtypes without a decoder may decline */
+                                CHECK_MSG(!ks[l]->dot_row[t], "%s %s: gemm_w declined",
+                                          nemo_cpu_level_name(ks[l]->level), nemo_dtype_name(t));
+                                continue;
+                            }
+                            int bad = 0;
+                            for (int r = 0; r < nr; r++) {
+                                ks[l]->to_f32[t](wb + r * rb, wf, n);
+                                for (int tk = 0; tk < nt; tk++) {
+                                    float want = 0.375f * ks[l]->dot(wf, x + tk * ldx, n);
+                                    bad += !test_same_bits(y[tk * ldy + r], want);
+                                }
+                            }
+                            for (int tk = 0; tk < nt; tk++) /* nothing past row nr - 1 */
+                                bad += !(y[tk * ldy + nr] == -1.0f);
+                            CHECK_MSG(!bad, "%s %s n=%lld rows %d tokens %d buf %s: %d differ",
+                                      nemo_cpu_level_name(ks[l]->level), nemo_dtype_name(t),
+                                      (long long)n, nr, nt, bi ? "small" : "full", bad);
+                        }
+                y[0] = -1.0f;
+                CHECK(ks[l]->gemm_w(t, ks[l]->to_f32[t], wb, (int64_t)rb, 1, x, ldx, 1, n, y, ldy,
+                                    1.0f, buf, 64) == -1);
+                CHECK(y[0] == -1.0f);
+            }
+        }
+    }
+    free(wb);
+    free(x);
+    free(wf);
+    free(y);
+    free(buf);
+}
+
 /* The fused decode kernels equal dot over the converted row bit for bit (float types on odd
  * lengths too, so their reference-decoded tails are covered). */
 static void test_dot_row(void) {
@@ -588,6 +658,132 @@ static void test_q8k(void) {
     nemo_pool_free(p3);
 }
 
+/* ulps between two finite floats of the same sign (large if they differ in sign) */
+static double ulps(float a, float b) {
+    if (a == b) return 0;
+    if ((a < 0) != (b < 0)) return 1e30;
+    int32_t ia, ib;
+    memcpy(&ia, &a, 4);
+    memcpy(&ib, &b, 4);
+    return fabs((double)ia - (double)ib);
+}
+
+/* The row operations of every level against the scalar references (ops.c), with the bounds
+ * stated in act_avx2.c: RoPE bitwise; rmsnorm within 2 ulp; SwiGLU within 5e-7 relative (+1e-37
+ * absolute); softmax within 2e-6 relative of a double-precision softmax (the reference too);
+ * and the vector e^x within 2 ulp of expf over its whole finite range. */
+static void test_rowops(void) {
+    const nemo_kernels *ks[NEMO_CPU_LEVELS];
+    int nl = n_levels(ks);
+    enum { MAXN = 5123 };
+    float *x = malloc(sizeof(float) * MAXN), *w = malloc(sizeof(float) * MAXN);
+    float *a = malloc(sizeof(float) * MAXN), *b = malloc(sizeof(float) * MAXN);
+    float *u = malloc(sizeof(float) * MAXN);
+    static const int64_t NS[] = {1, 3, 7, 8, 9, 64, 1001, MAXN};
+    for (int l = 0; l < nl; l++) {
+        const nemo_kernels *k = ks[l];
+        const char *ln = nemo_cpu_level_name(k->level);
+        for (size_t ni = 0; ni < sizeof NS / sizeof NS[0]; ni++) {
+            const int64_t n = NS[ni];
+            /* rmsnorm */
+            for (int64_t i = 0; i < n; i++) {
+                x[i] = frand() * (i % 11 == 0 ? 30.0f : 1.0f);
+                w[i] = frand() + 1.0f;
+            }
+            nemo_cpu_rmsnorm_ref(a, x, w, n, 1e-5f);
+            k->rmsnorm(b, x, w, n, 1e-5f);
+            double worst = 0;
+            for (int64_t i = 0; i < n; i++) worst = fmax(worst, ulps(a[i], b[i]));
+            CHECK_MSG(worst <= 2, "%s rmsnorm n=%lld: %g ulp", ln, (long long)n, worst);
+            /* SwiGLU over [-100, 100] plus zeros */
+            for (int64_t i = 0; i < n; i++) {
+                x[i] = i % 13 == 0 ? 0.0f : frand() * (i % 3 ? 100.0f : 8.0f);
+                u[i] = frand();
+            }
+            memcpy(a, x, sizeof(float) * (size_t)n);
+            memcpy(b, x, sizeof(float) * (size_t)n);
+            nemo_cpu_swiglu_ref(a, u, n);
+            k->swiglu(b, u, n);
+            int bad = 0;
+            for (int64_t i = 0; i < n; i++)
+                bad += !(fabs(a[i] - b[i]) <= 5e-7 * fabs(a[i]) + 1e-37);
+            CHECK_MSG(!bad, "%s swiglu n=%lld: %d values off", ln, (long long)n, bad);
+            /* softmax of logits spread over ±30 (the tail underflows), against a double
+             * softmax of the same float differences x[i] - max: exp within 2 ulp, and the
+             * float sum's rounding, which grows like √n for these (at most 4e-7 + 1e-7·√n) */
+            for (int64_t i = 0; i < n; i++) x[i] = frand() * 30.0f;
+            float fmx = x[0];
+            for (int64_t i = 0; i < n; i++) fmx = x[i] > fmx ? x[i] : fmx;
+            double sum = 0, tol = 4e-7 + 1e-7 * sqrt((double)n), worst_a = 0, worst_b = 0;
+            for (int64_t i = 0; i < n; i++) sum += exp((double)(x[i] - fmx));
+            memcpy(a, x, sizeof(float) * (size_t)n);
+            memcpy(b, x, sizeof(float) * (size_t)n);
+            nemo_cpu_softmax_ref(a, n);
+            k->softmax(b, n);
+            for (int64_t i = 0; i < n; i++) {
+                double want = exp((double)(x[i] - fmx)) / sum;
+                if (want < 1e-30) continue; /* underflowed tail: absolute below */
+                worst_a = fmax(worst_a, fabs(a[i] - want) / want);
+                worst_b = fmax(worst_b, fabs(b[i] - want) / want);
+            }
+            bad = 0;
+            for (int64_t i = 0; i < n; i++)
+                bad += !(fabs(b[i] - exp((double)(x[i] - fmx)) / sum) <= 1e-30 + tol * b[i]);
+            CHECK_MSG(worst_a <= tol && worst_b <= tol && !bad,
+                      "%s softmax n=%lld: reference %.3g, this level %.3g relative (bound %.3g), "
+                      "%d off",
+                      ln, (long long)n, worst_a, worst_b, tol, bad);
+            if (getenv("NEMO_TEST_VERBOSE"))
+                printf("  %s softmax n=%lld: ref %.3g level %.3g bound %.3g\n", ln, (long long)n,
+                       worst_a, worst_b, tol);
+        }
+        /* RoPE: bitwise, both pairings, head sizes with and without a < 8-pair tail */
+        static const int HD[] = {2, 16, 64, 128, 130};
+        for (int hi = 0; hi < 5; hi++)
+            for (int halves = 0; halves < 2; halves++) {
+                const int hd = HD[hi], nh = 3;
+                float c[65], sn[65];
+                for (int i = 0; i < hd / 2; i++) {
+                    c[i] = cosf(0.37f * (float)(i + 1));
+                    sn[i] = sinf(0.37f * (float)(i + 1));
+                }
+                for (int i = 0; i < nh * hd; i++) a[i] = b[i] = frand();
+                nemo_cpu_rope_ref(a, nh, hd, c, sn, halves);
+                k->rope(b, nh, hd, c, sn, halves);
+                CHECK_MSG(memcmp(a, b, sizeof(float) * (size_t)(nh * hd)) == 0,
+                          "%s rope hd=%d halves=%d", ln, hd, halves);
+            }
+    }
+#if defined(__x86_64__) || defined(__i386__)
+    if (nemo_kernels_for(NEMO_CPU_AVX2)) {
+        double worst = 0;
+        int bad = 0;
+        for (double v = -110.0; v < 90.0; v += 0.0037) {
+            float xs[8], ys[8];
+            for (int j = 0; j < 8; j++) xs[j] = (float)v + (float)j * 1e-4f;
+            nemo_exp8_avx2(xs, ys);
+            for (int j = 0; j < 8; j++) {
+                float want = expf(xs[j]);
+                if (want >= 0x1p-126f && !isinf(want))
+                    worst = fmax(worst, ulps(want, ys[j]));
+                else /* subnormal or overflowing: within 2^-148 absolute, inf for inf */
+                    bad += !(isinf(want) ? isinf(ys[j]) : fabsf(ys[j] - want) <= 0x1p-148f);
+            }
+        }
+        float sp[8] = {NAN, INFINITY, -INFINITY, 0.0f, -0.0f, 88.7f, -87.0f, 1.0f}, sy[8];
+        nemo_exp8_avx2(sp, sy);
+        CHECK(isnan(sy[0]) && isinf(sy[1]) && sy[2] == 0.0f && sy[3] == 1.0f && sy[4] == 1.0f);
+        CHECK(ulps(sy[5], expf(88.7f)) <= 2 && ulps(sy[6], expf(-87.0f)) <= 2);
+        CHECK_MSG(worst <= 2 && !bad, "exp8: %g ulp, %d out of range values off", worst, bad);
+    }
+#endif
+    free(x);
+    free(w);
+    free(a);
+    free(b);
+    free(u);
+}
+
 int main(void) {
     setenv("NEMO_CPU", "scalar", 1); /* read once, at the first dispatch query */
     RUN(test_dispatch);
@@ -595,7 +791,9 @@ int main(void) {
     RUN(test_dot);
     RUN(test_dot_row);
     RUN(test_gemm);
+    RUN(test_gemm_w);
     RUN(test_axpy);
+    RUN(test_rowops);
     RUN(test_matmul);
     RUN(test_q8);
     RUN(test_q8_quantize);

@@ -150,7 +150,12 @@ static const nemo_kernels K = {
     .dot = dot_avx2,
     .dot4 = dot4_avx2,
     .gemm = nemo_gemm_avx2,
+    .gemm_w = nemo_gemm_w_avx2,
     .axpy = axpy_avx2,
+    .rmsnorm = nemo_rmsnorm_avx2,
+    .swiglu = nemo_swiglu_avx2,
+    .softmax = nemo_softmax_avx2,
+    .rope = nemo_rope_avx2,
     .to_f32 =
         {
             [NEMO_DTYPE_F32] = f32_row,
