@@ -116,5 +116,13 @@ void nemo_q5_k_q8kx4_avx2(const void *row, const nemo_q8k_act *x, int64_t ldx, i
                           float out[4]);
 void nemo_q6_k_q8kx4_avx2(const void *row, const nemo_q8k_act *x, int64_t ldx, int64_t n,
                           float out[4]);
+/* The AVX2 K-quant × Q8_K register-blocked prefill (kgemm_avx2.c; x86 only; contract at
+ * nemo_q8k_gemm_fn). */
+void nemo_q4_k_q8k_gemm_avx2(const void *w, int64_t row_bytes, int nr, const nemo_q8k_act *x,
+                             int64_t ldx, int nt, int64_t n, float *y, int64_t ldy, float scale);
+void nemo_q5_k_q8k_gemm_avx2(const void *w, int64_t row_bytes, int nr, const nemo_q8k_act *x,
+                             int64_t ldx, int nt, int64_t n, float *y, int64_t ldy, float scale);
+void nemo_q6_k_q8k_gemm_avx2(const void *w, int64_t row_bytes, int nr, const nemo_q8k_act *x,
+                             int64_t ldx, int nt, int64_t n, float *y, int64_t ldy, float scale);
 
 #endif

@@ -1,0 +1,236 @@
+/* kgemm_avx2.c — register-blocked prefill of Q4_K / Q5_K / Q6_K weight rows with Q8_K
+ * activations (q8k.h; NEMO_MATMUL=q8): the kernel table's q8k_gemm.
+ *
+ * Eight rows at a time are unpacked into a tile (one per super-block) whose 32-bit lanes hold four
+ * consecutive weight values of one row each (lanes = rows). One maddubs then multiplies the
+ * eight rows by four activation bytes of one token broadcast to every lane, int16 sums run over
+ * as many 4-value steps as cannot overflow (8 for Q4_K, 4 for Q5_K, 2 for Q6_K), and one madd
+ * applies each row's sub-block scale. The tile is decoded once and used by every token, a token's
+ * activation bytes once for eight rows, and no horizontal sum is needed: each lane ends with its
+ * row's exact int32 super-block sum, which is the same integer the reference computes. The float
+ * steps per super-block are then the reference's, lane by lane (no fused multiply-add), so every
+ * (row, token) value is bitwise equal to q8k_dot (kernels.h). Q6_K's -32 offset is applied as the
+ * exact integer identity Σ sc·Σ(q-32)·x = Σ sc·Σ q·x - 32·Σ sc·bsum.
+ *
+ * Loop order: K-blocks of KB super-blocks outermost (the activations of every token for one
+ * K-block stay in L2 while all row panels pass over them), then panels of eight rows (their
+ * KB tiles on the stack, in L1), then tokens four at a time. The running sums of a panel live in
+ * y between K-blocks; the last K-block stores scale·sum. */
+#include "backend/cpu/kernels.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include "backend/cpu/kernels_avx2_inl.h"
+
+#include <string.h>
+
+#define AI __attribute__((always_inline))
+
+enum { KB = 4 }; /* super-blocks per K-block: 4·292 bytes of activations per token */
+
+typedef struct {
+    _Alignas(32) uint8_t q[64][32]; /* step s (values 4s..4s+3): row r's values at bytes 4r.. */
+    int32_t sc[16][8];  /* scale of each madd group, lane r = int16 pair (s, s): Q4_K / Q5_K per
+                           32-value sub-block (8), Q6_K per 16-value group (16) */
+    int32_t cor[8][8];  /* int16 pairs against bsums[2j], bsums[2j+1]: Q4_K / Q5_K the sub-block
+                           minimum (m, m); Q6_K the two group scales (s_2j, s_2j+1) */
+    float d[8], dmin[8];
+} ktile;
+
+NEMO_AVX2 static inline __m256i ld(const void *p) {
+    return _mm256_loadu_si256((const __m256i *)p);
+}
+
+NEMO_AVX2 static inline __m256i bcast32(const void *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return _mm256_set1_epi32(v);
+}
+
+/* 8x8 transpose of 32-bit lanes: v[r] lane s → v[s] lane r */
+NEMO_AVX2 static inline AI void tr8(__m256i v[8]) {
+    const __m256i t0 = _mm256_unpacklo_epi32(v[0], v[1]), t1 = _mm256_unpackhi_epi32(v[0], v[1]),
+                  t2 = _mm256_unpacklo_epi32(v[2], v[3]), t3 = _mm256_unpackhi_epi32(v[2], v[3]),
+                  t4 = _mm256_unpacklo_epi32(v[4], v[5]), t5 = _mm256_unpackhi_epi32(v[4], v[5]),
+                  t6 = _mm256_unpacklo_epi32(v[6], v[7]), t7 = _mm256_unpackhi_epi32(v[6], v[7]);
+    const __m256i u0 = _mm256_unpacklo_epi64(t0, t2), u1 = _mm256_unpackhi_epi64(t0, t2),
+                  u2 = _mm256_unpacklo_epi64(t1, t3), u3 = _mm256_unpackhi_epi64(t1, t3),
+                  u4 = _mm256_unpacklo_epi64(t4, t6), u5 = _mm256_unpackhi_epi64(t4, t6),
+                  u6 = _mm256_unpacklo_epi64(t5, t7), u7 = _mm256_unpackhi_epi64(t5, t7);
+    v[0] = _mm256_permute2x128_si256(u0, u4, 0x20);
+    v[1] = _mm256_permute2x128_si256(u1, u5, 0x20);
+    v[2] = _mm256_permute2x128_si256(u2, u6, 0x20);
+    v[3] = _mm256_permute2x128_si256(u3, u7, 0x20);
+    v[4] = _mm256_permute2x128_si256(u0, u4, 0x31);
+    v[5] = _mm256_permute2x128_si256(u1, u5, 0x31);
+    v[6] = _mm256_permute2x128_si256(u2, u6, 0x31);
+    v[7] = _mm256_permute2x128_si256(u3, u7, 0x31);
+}
+
+/* the 32 unsigned values of 32-value chunk j of super-block b (layouts in quant.h) */
+NEMO_AVX2 static inline AI __m256i chunk(const int Q, const uint8_t *b, int j) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    if (Q == 4) {
+        const __m256i raw = ld(b + 16 + 32 * (j >> 1));
+        return _mm256_and_si256(j & 1 ? _mm256_srli_epi16(raw, 4) : raw, m4);
+    }
+    if (Q == 5) {
+        const __m256i raw = ld(b + 48 + 32 * (j >> 1));
+        const __m256i lo = _mm256_and_si256(j & 1 ? _mm256_srli_epi16(raw, 4) : raw, m4);
+        const __m256i h = _mm256_and_si256(_mm256_srl_epi16(ld(b + 16), _mm_cvtsi32_si128(j)),
+                                           _mm256_set1_epi8(1));
+        return _mm256_or_si256(lo, _mm256_slli_epi16(h, 4));
+    }
+    const int half = j >> 2, w = j & 3;
+    const __m256i raw = ld(b + 64 * half + 32 * (w & 1));
+    const __m256i lo = _mm256_and_si256(w >= 2 ? _mm256_srli_epi16(raw, 4) : raw, m4);
+    const __m256i h =
+        _mm256_and_si256(_mm256_srl_epi16(ld(b + 128 + 32 * half), _mm_cvtsi32_si128(2 * w)),
+                         _mm256_set1_epi8(3));
+    return _mm256_or_si256(lo, _mm256_slli_epi16(h, 4));
+}
+
+static inline int32_t pair16(int a, int b) {
+    return (int32_t)((uint32_t)(uint16_t)a | (uint32_t)(uint16_t)b << 16);
+}
+
+/* super-block blk of the eight rows at w → tile */
+NEMO_AVX2 static inline AI void pack(const int Q, const uint8_t *w, int64_t row_bytes, int64_t blk,
+                                     ktile *tl) {
+    const int64_t bb = Q == 4 ? 144 : Q == 5 ? 176 : 210;
+    const uint8_t *b[8];
+    for (int r = 0; r < 8; r++) b[r] = w + r * row_bytes + blk * bb;
+    for (int j = 0; j < 8; j++) {
+        __m256i v[8];
+        for (int r = 0; r < 8; r++) v[r] = chunk(Q, b[r], j);
+        tr8(v);
+        for (int s = 0; s < 8; s++) _mm256_store_si256((__m256i *)tl->q[8 * j + s], v[s]);
+    }
+    for (int r = 0; r < 8; r++) {
+        if (Q == 6) {
+            const int8_t *s8 = (const int8_t *)(b[r] + 192);
+            for (int g = 0; g < 16; g++) tl->sc[g][r] = pair16(s8[g], s8[g]);
+            for (int j = 0; j < 8; j++) tl->cor[j][r] = pair16(s8[2 * j], s8[2 * j + 1]);
+            tl->d[r] = ld_f16(b[r] + 208);
+        } else {
+            for (int j = 0; j < 8; j++) {
+                int sc, mn;
+                nemo_k4_scale_min(j, b[r] + 4, &sc, &mn);
+                tl->sc[j][r] = pair16(sc, sc);
+                tl->cor[j][r] = pair16(mn, mn);
+            }
+            tl->d[r] = ld_f16(b[r]);
+            tl->dmin[r] = ld_f16(b[r] + 2);
+        }
+    }
+}
+
+/* sum[t] (8 rows) gets one super-block of T tokens (x + t·ldx), as the reference's float steps */
+NEMO_AVX2 static inline AI void tile_dot(const int Q, const int T, const ktile *tl,
+                                         const nemo_q8k_act *x, int64_t ldx, __m256 *sum) {
+    const int M = Q == 4 ? 8 : Q == 5 ? 4 : 2; /* steps per int16 sum (no overflow) */
+    const int SV = Q == 6 ? 4 : 8;             /* steps per scale */
+    __m256i acc[4], c[4];
+#pragma GCC unroll 4
+    for (int t = 0; t < T; t++) acc[t] = c[t] = _mm256_setzero_si256();
+    for (int s0 = 0; s0 < 64; s0 += M) {
+        __m256i p[4];
+#pragma GCC unroll 8
+        for (int s = s0; s < s0 + M; s++) {
+            const __m256i wv = _mm256_load_si256((const __m256i *)tl->q[s]);
+#pragma GCC unroll 4
+            for (int t = 0; t < T; t++) {
+                const __m256i m = _mm256_maddubs_epi16(wv, bcast32(x[t * ldx].qs + 4 * s));
+                p[t] = s == s0 ? m : _mm256_add_epi16(p[t], m);
+            }
+        }
+        const __m256i sv = ld(tl->sc[s0 / SV]);
+#pragma GCC unroll 4
+        for (int t = 0; t < T; t++) acc[t] = _mm256_add_epi32(acc[t], _mm256_madd_epi16(p[t], sv));
+    }
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; j++) {
+        const __m256i cv = ld(tl->cor[j]);
+#pragma GCC unroll 4
+        for (int t = 0; t < T; t++)
+            c[t] = _mm256_add_epi32(c[t], _mm256_madd_epi16(cv, bcast32(x[t * ldx].bsums + 2 * j)));
+    }
+    const __m256 d = _mm256_loadu_ps(tl->d);
+#pragma GCC unroll 4
+    for (int t = 0; t < T; t++) {
+        const __m256 xd = _mm256_set1_ps(x[t * ldx].d);
+        if (Q == 6) {
+            const __m256i isum = _mm256_sub_epi32(acc[t], _mm256_slli_epi32(c[t], 5));
+            sum[t] = _mm256_add_ps(sum[t], _mm256_mul_ps(_mm256_mul_ps(d, xd),
+                                                         _mm256_cvtepi32_ps(isum)));
+        } else {
+            const __m256 dm = _mm256_loadu_ps(tl->dmin);
+            sum[t] = _mm256_sub_ps(
+                _mm256_add_ps(sum[t], _mm256_mul_ps(_mm256_mul_ps(d, xd), _mm256_cvtepi32_ps(acc[t]))),
+                _mm256_mul_ps(_mm256_mul_ps(dm, xd), _mm256_cvtepi32_ps(c[t])));
+        }
+    }
+}
+
+/* T tokens of one panel over kn tiles; y: the panel's 8 outputs of token 0 */
+NEMO_AVX2 static inline AI void run(const int Q, const int T, const ktile *tiles, int kn,
+                                    const nemo_q8k_act *x, int64_t ldx, float *y, int64_t ldy,
+                                    int first, int last, float scale) {
+    __m256 sum[4];
+#pragma GCC unroll 4
+    for (int t = 0; t < T; t++)
+        sum[t] = first ? _mm256_setzero_ps() : _mm256_loadu_ps(y + t * ldy);
+    for (int i = 0; i < kn; i++) tile_dot(Q, T, &tiles[i], x + i, ldx, sum);
+#pragma GCC unroll 4
+    for (int t = 0; t < T; t++)
+        _mm256_storeu_ps(y + t * ldy, last ? _mm256_mul_ps(_mm256_set1_ps(scale), sum[t]) : sum[t]);
+}
+
+NEMO_AVX2 static inline AI void kgemm(const int Q, const uint8_t *w, int64_t row_bytes, int nr,
+                                      const nemo_q8k_act *x, int64_t ldx, int nt, int64_t n,
+                                      float *y, int64_t ldy, float scale) {
+    const int64_t nb = n / 256;
+    const int np = nr / 8;
+    ktile tiles[KB];
+    for (int64_t k0 = 0; k0 < nb; k0 += KB) {
+        const int kn = nb - k0 < KB ? (int)(nb - k0) : KB;
+        const int first = k0 == 0, last = k0 + kn == nb;
+        for (int p = 0; p < np; p++) {
+            const uint8_t *wp = w + (int64_t)8 * p * row_bytes;
+            for (int i = 0; i < kn; i++) pack(Q, wp, row_bytes, k0 + i, &tiles[i]);
+            int t = 0;
+            for (; t + 4 <= nt; t += 4)
+                run(Q, 4, tiles, kn, x + t * ldx + k0, ldx, y + t * ldy + 8 * p, ldy, first, last,
+                    scale);
+            for (; t < nt; t++)
+                run(Q, 1, tiles, kn, x + t * ldx + k0, ldx, y + t * ldy + 8 * p, ldy, first, last,
+                    scale);
+        }
+    }
+    /* rows past the last full panel (and n = 0): the 1-token kernel, bitwise the same */
+    for (int r = nb ? 8 * np : 0; r < nr; r++)
+        for (int t = 0; t < nt; t++) {
+            const uint8_t *row = w + (int64_t)r * row_bytes;
+            const nemo_q8k_act *xt = x + t * ldx;
+            const float v = Q == 4   ? nemo_q4_k_q8k_avx2(row, xt, n)
+                            : Q == 5 ? nemo_q5_k_q8k_avx2(row, xt, n)
+                                     : nemo_q6_k_q8k_avx2(row, xt, n);
+            y[t * ldy + r] = scale * v;
+        }
+}
+
+NEMO_AVX2 void nemo_q4_k_q8k_gemm_avx2(const void *w, int64_t row_bytes, int nr,
+                                       const nemo_q8k_act *x, int64_t ldx, int nt, int64_t n,
+                                       float *y, int64_t ldy, float scale) {
+    kgemm(4, w, row_bytes, nr, x, ldx, nt, n, y, ldy, scale);
+}
+NEMO_AVX2 void nemo_q5_k_q8k_gemm_avx2(const void *w, int64_t row_bytes, int nr,
+                                       const nemo_q8k_act *x, int64_t ldx, int nt, int64_t n,
+                                       float *y, int64_t ldy, float scale) {
+    kgemm(5, w, row_bytes, nr, x, ldx, nt, n, y, ldy, scale);
+}
+NEMO_AVX2 void nemo_q6_k_q8k_gemm_avx2(const void *w, int64_t row_bytes, int nr,
+                                       const nemo_q8k_act *x, int64_t ldx, int nt, int64_t n,
+                                       float *y, int64_t ldy, float scale) {
+    kgemm(6, w, row_bytes, nr, x, ldx, nt, n, y, ldy, scale);
+}
+#endif
