@@ -24,6 +24,9 @@
 #include <string.h>
 
 #define AI __attribute__((always_inline))
+/* keeps the int16 sums a serial chain in registers: without it GCC reassociates the adds into a
+ * tree over all steps and spills the products */
+#define KEEP(v) __asm__("" : "+x"(v))
 
 enum { KB = 4 }; /* super-blocks per K-block: 4·292 bytes of activations per token */
 
@@ -141,6 +144,7 @@ NEMO_AVX2 static inline AI void tile_dot(const int Q, const int T, const ktile *
             for (int t = 0; t < T; t++) {
                 const __m256i m = _mm256_maddubs_epi16(wv, bcast32(x[t * ldx].qs + 4 * s));
                 p[t] = s == s0 ? m : _mm256_add_epi16(p[t], m);
+                KEEP(p[t]);
             }
         }
         const __m256i sv = ld(tl->sc[s0 / SV]);
@@ -188,7 +192,7 @@ NEMO_AVX2 static inline AI void run(const int Q, const int T, const ktile *tiles
 NEMO_AVX2 static inline AI void kgemm(const int Q, const uint8_t *w, int64_t row_bytes, int nr,
                                       const nemo_q8k_act *x, int64_t ldx, int nt, int64_t n,
                                       float *y, int64_t ldy, float scale) {
-    const int64_t nb = n / 256;
+    const int64_t nb = n / 256, bb = Q == 4 ? 144 : Q == 5 ? 176 : 210;
     const int np = nr / 8;
     ktile tiles[KB];
     for (int64_t k0 = 0; k0 < nb; k0 += KB) {
@@ -197,6 +201,10 @@ NEMO_AVX2 static inline AI void kgemm(const int Q, const uint8_t *w, int64_t row
         for (int p = 0; p < np; p++) {
             const uint8_t *wp = w + (int64_t)8 * p * row_bytes;
             for (int i = 0; i < kn; i++) pack(Q, wp, row_bytes, k0 + i, &tiles[i]);
+            if (p + 1 < np) /* the next panel's K-block: 8 short runs the prefetcher misses */
+                for (int r = 8; r < 16; r++)
+                    for (int64_t o = 0; o < kn * bb; o += 64)
+                        _mm_prefetch((const char *)wp + r * row_bytes + k0 * bb + o, _MM_HINT_T0);
             int t = 0;
             for (; t + 4 <= nt; t += 4)
                 run(Q, 4, tiles, kn, x + t * ldx + k0, ldx, y + t * ldy + 8 * p, ldy, first, last,
