@@ -32,10 +32,10 @@ enum { KB = 4 }; /* super-blocks per K-block: 4·292 bytes of activations per to
 
 typedef struct {
     _Alignas(32) uint8_t q[64][32]; /* step s (values 4s..4s+3): row r's values at bytes 4r.. */
-    int32_t sc[16][8];  /* scale of each madd group, lane r = int16 pair (s, s): Q4_K / Q5_K per
-                           32-value sub-block (8), Q6_K per 16-value group (16) */
-    int32_t cor[8][8];  /* int16 pairs against bsums[2j], bsums[2j+1]: Q4_K / Q5_K the sub-block
-                           minimum (m, m); Q6_K the two group scales (s_2j, s_2j+1) */
+    int32_t sc[16][8]; /* scale of each madd group, lane r = int16 pair (s, s): Q4_K / Q5_K per
+                          32-value sub-block (8), Q6_K per 16-value group (16) */
+    int32_t cor[8][8]; /* int16 pairs against bsums[2j], bsums[2j+1]: Q4_K / Q5_K the sub-block
+                          minimum (m, m); Q6_K the two group scales (s_2j, s_2j+1) */
     float d[8], dmin[8];
 } ktile;
 
@@ -86,9 +86,8 @@ NEMO_AVX2 static inline AI __m256i chunk(const int Q, const uint8_t *b, int j) {
     const int half = j >> 2, w = j & 3;
     const __m256i raw = ld(b + 64 * half + 32 * (w & 1));
     const __m256i lo = _mm256_and_si256(w >= 2 ? _mm256_srli_epi16(raw, 4) : raw, m4);
-    const __m256i h =
-        _mm256_and_si256(_mm256_srl_epi16(ld(b + 128 + 32 * half), _mm_cvtsi32_si128(2 * w)),
-                         _mm256_set1_epi8(3));
+    const __m256i h = _mm256_and_si256(
+        _mm256_srl_epi16(ld(b + 128 + 32 * half), _mm_cvtsi32_si128(2 * w)), _mm256_set1_epi8(3));
     return _mm256_or_si256(lo, _mm256_slli_epi16(h, 4));
 }
 
@@ -127,66 +126,101 @@ NEMO_AVX2 static inline AI void pack(const int Q, const uint8_t *w, int64_t row_
     }
 }
 
-/* sum[t] (8 rows) gets one super-block of T tokens (x + t·ldx), as the reference's float steps */
-NEMO_AVX2 static inline AI void tile_dot(const int Q, const int T, const ktile *tl,
-                                         const nemo_q8k_act *x, int64_t ldx, __m256 *sum) {
+/* sum[i][t] (panel i's 8 rows, token t) gets one super-block of T tokens (x + t·ldx) for P
+ * panels (tiles tl[i·KB]), as the reference's float steps */
+NEMO_AVX2 static inline AI void tile_dot(const int Q, const int P, const int T, const ktile *tl,
+                                         const nemo_q8k_act *x, int64_t ldx, __m256 sum[2][4]) {
     const int M = Q == 4 ? 8 : Q == 5 ? 4 : 2; /* steps per int16 sum (no overflow) */
     const int SV = Q == 6 ? 4 : 8;             /* steps per scale */
-    __m256i acc[4], c[4];
+    __m256i acc[2][4];
+#pragma GCC unroll 2
+    for (int i = 0; i < P; i++)
 #pragma GCC unroll 4
-    for (int t = 0; t < T; t++) acc[t] = c[t] = _mm256_setzero_si256();
+        for (int t = 0; t < T; t++) acc[i][t] = _mm256_setzero_si256();
     for (int s0 = 0; s0 < 64; s0 += M) {
-        __m256i p[4];
+        __m256i p[2][4];
 #pragma GCC unroll 8
         for (int s = s0; s < s0 + M; s++) {
-            const __m256i wv = _mm256_load_si256((const __m256i *)tl->q[s]);
+            __m256i wv[2];
+#pragma GCC unroll 2
+            for (int i = 0; i < P; i++) wv[i] = _mm256_load_si256((const __m256i *)tl[i * KB].q[s]);
 #pragma GCC unroll 4
             for (int t = 0; t < T; t++) {
-                const __m256i m = _mm256_maddubs_epi16(wv, bcast32(x[t * ldx].qs + 4 * s));
-                p[t] = s == s0 ? m : _mm256_add_epi16(p[t], m);
-                KEEP(p[t]);
+                const __m256i xb = bcast32(x[t * ldx].qs + 4 * s);
+#pragma GCC unroll 2
+                for (int i = 0; i < P; i++) {
+                    const __m256i m = _mm256_maddubs_epi16(wv[i], xb);
+                    p[i][t] = s == s0 ? m : _mm256_add_epi16(p[i][t], m);
+                    KEEP(p[i][t]);
+                }
             }
         }
-        const __m256i sv = ld(tl->sc[s0 / SV]);
+#pragma GCC unroll 2
+        for (int i = 0; i < P; i++) {
+            const __m256i sv = ld(tl[i * KB].sc[s0 / SV]);
 #pragma GCC unroll 4
-        for (int t = 0; t < T; t++) acc[t] = _mm256_add_epi32(acc[t], _mm256_madd_epi16(p[t], sv));
+            for (int t = 0; t < T; t++)
+                acc[i][t] = _mm256_add_epi32(acc[i][t], _mm256_madd_epi16(p[i][t], sv));
+        }
     }
+#pragma GCC unroll 2
+    for (int i = 0; i < P; i++) {
+        __m256i c[4];
+#pragma GCC unroll 4
+        for (int t = 0; t < T; t++) c[t] = _mm256_setzero_si256();
 #pragma GCC unroll 8
-    for (int j = 0; j < 8; j++) {
-        const __m256i cv = ld(tl->cor[j]);
+        for (int j = 0; j < 8; j++) {
+            const __m256i cv = ld(tl[i * KB].cor[j]);
 #pragma GCC unroll 4
-        for (int t = 0; t < T; t++)
-            c[t] = _mm256_add_epi32(c[t], _mm256_madd_epi16(cv, bcast32(x[t * ldx].bsums + 2 * j)));
-    }
-    const __m256 d = _mm256_loadu_ps(tl->d);
+            for (int t = 0; t < T; t++)
+                c[t] = _mm256_add_epi32(c[t],
+                                        _mm256_madd_epi16(cv, bcast32(x[t * ldx].bsums + 2 * j)));
+        }
+        const __m256 d = _mm256_loadu_ps(tl[i * KB].d), dm = _mm256_loadu_ps(tl[i * KB].dmin);
 #pragma GCC unroll 4
-    for (int t = 0; t < T; t++) {
-        const __m256 xd = _mm256_set1_ps(x[t * ldx].d);
-        if (Q == 6) {
-            const __m256i isum = _mm256_sub_epi32(acc[t], _mm256_slli_epi32(c[t], 5));
-            sum[t] = _mm256_add_ps(sum[t], _mm256_mul_ps(_mm256_mul_ps(d, xd),
-                                                         _mm256_cvtepi32_ps(isum)));
-        } else {
-            const __m256 dm = _mm256_loadu_ps(tl->dmin);
-            sum[t] = _mm256_sub_ps(
-                _mm256_add_ps(sum[t], _mm256_mul_ps(_mm256_mul_ps(d, xd), _mm256_cvtepi32_ps(acc[t]))),
-                _mm256_mul_ps(_mm256_mul_ps(dm, xd), _mm256_cvtepi32_ps(c[t])));
+        for (int t = 0; t < T; t++) {
+            const __m256 xd = _mm256_set1_ps(x[t * ldx].d);
+            if (Q == 6) {
+                const __m256i isum = _mm256_sub_epi32(acc[i][t], _mm256_slli_epi32(c[t], 5));
+                sum[i][t] = _mm256_add_ps(
+                    sum[i][t], _mm256_mul_ps(_mm256_mul_ps(d, xd), _mm256_cvtepi32_ps(isum)));
+            } else {
+                sum[i][t] = _mm256_sub_ps(
+                    _mm256_add_ps(sum[i][t], _mm256_mul_ps(_mm256_mul_ps(d, xd),
+                                                           _mm256_cvtepi32_ps(acc[i][t]))),
+                    _mm256_mul_ps(_mm256_mul_ps(dm, xd), _mm256_cvtepi32_ps(c[t])));
+            }
         }
     }
 }
 
-/* T tokens of one panel over kn tiles; y: the panel's 8 outputs of token 0 */
-NEMO_AVX2 static inline AI void run(const int Q, const int T, const ktile *tiles, int kn,
-                                    const nemo_q8k_act *x, int64_t ldx, float *y, int64_t ldy,
-                                    int first, int last, float scale) {
-    __m256 sum[4];
+/* T tokens of P panels over kn tiles each; y: the first panel's 8 outputs of token 0 */
+NEMO_AVX2 static inline AI void run(const int Q, const int P, const int T, const ktile *tiles,
+                                    int kn, const nemo_q8k_act *x, int64_t ldx, float *y,
+                                    int64_t ldy, int first, int last, float scale) {
+    __m256 sum[2][4];
+#pragma GCC unroll 2
+    for (int i = 0; i < P; i++)
 #pragma GCC unroll 4
-    for (int t = 0; t < T; t++)
-        sum[t] = first ? _mm256_setzero_ps() : _mm256_loadu_ps(y + t * ldy);
-    for (int i = 0; i < kn; i++) tile_dot(Q, T, &tiles[i], x + i, ldx, sum);
+        for (int t = 0; t < T; t++)
+            sum[i][t] = first ? _mm256_setzero_ps() : _mm256_loadu_ps(y + t * ldy + 8 * i);
+    for (int k = 0; k < kn; k++) tile_dot(Q, P, T, &tiles[k], x + k, ldx, sum);
+#pragma GCC unroll 2
+    for (int i = 0; i < P; i++)
 #pragma GCC unroll 4
-    for (int t = 0; t < T; t++)
-        _mm256_storeu_ps(y + t * ldy, last ? _mm256_mul_ps(_mm256_set1_ps(scale), sum[t]) : sum[t]);
+        for (int t = 0; t < T; t++)
+            _mm256_storeu_ps(y + t * ldy + 8 * i,
+                             last ? _mm256_mul_ps(_mm256_set1_ps(scale), sum[i][t]) : sum[i][t]);
+}
+
+/* all tokens of P packed panels over one K-block */
+NEMO_AVX2 static inline AI void panels(const int Q, const int P, ktile tiles[2][KB], int64_t k0,
+                                       int kn, const nemo_q8k_act *x, int64_t ldx, int nt, float *y,
+                                       int64_t ldy, int first, int last, float scale) {
+    for (int t = 0; t + 4 <= nt; t += 4)
+        run(Q, P, 4, tiles[0], kn, x + t * ldx + k0, ldx, y + t * ldy, ldy, first, last, scale);
+    for (int t = nt & ~3; t < nt; t++)
+        run(Q, P, 1, tiles[0], kn, x + t * ldx + k0, ldx, y + t * ldy, ldy, first, last, scale);
 }
 
 NEMO_AVX2 static inline AI void kgemm(const int Q, const uint8_t *w, int64_t row_bytes, int nr,
@@ -194,24 +228,24 @@ NEMO_AVX2 static inline AI void kgemm(const int Q, const uint8_t *w, int64_t row
                                       float *y, int64_t ldy, float scale) {
     const int64_t nb = n / 256, bb = Q == 4 ? 144 : Q == 5 ? 176 : 210;
     const int np = nr / 8;
-    ktile tiles[KB];
+    ktile tiles[2][KB];
     for (int64_t k0 = 0; k0 < nb; k0 += KB) {
         const int kn = nb - k0 < KB ? (int)(nb - k0) : KB;
         const int first = k0 == 0, last = k0 + kn == nb;
-        for (int p = 0; p < np; p++) {
+        for (int p = 0; p < np; p += 2) {
+            const int P = np - p >= 2 ? 2 : 1;
             const uint8_t *wp = w + (int64_t)8 * p * row_bytes;
-            for (int i = 0; i < kn; i++) pack(Q, wp, row_bytes, k0 + i, &tiles[i]);
-            if (p + 1 < np) /* the next panel's K-block: 8 short runs the prefetcher misses */
-                for (int r = 8; r < 16; r++)
+            for (int i = 0; i < P; i++)
+                for (int k = 0; k < kn; k++)
+                    pack(Q, wp + 8 * i * row_bytes, row_bytes, k0 + k, &tiles[i][k]);
+            if (p + P < np) /* the next panels' K-block: short runs the prefetcher misses */
+                for (int r = 8 * P; r < 8 * P + 16 && r < nr - 8 * p; r++)
                     for (int64_t o = 0; o < kn * bb; o += 64)
                         _mm_prefetch((const char *)wp + r * row_bytes + k0 * bb + o, _MM_HINT_T0);
-            int t = 0;
-            for (; t + 4 <= nt; t += 4)
-                run(Q, 4, tiles, kn, x + t * ldx + k0, ldx, y + t * ldy + 8 * p, ldy, first, last,
-                    scale);
-            for (; t < nt; t++)
-                run(Q, 1, tiles, kn, x + t * ldx + k0, ldx, y + t * ldy + 8 * p, ldy, first, last,
-                    scale);
+            if (P == 2)
+                panels(Q, 2, tiles, k0, kn, x, ldx, nt, y + 8 * p, ldy, first, last, scale);
+            else
+                panels(Q, 1, tiles, k0, kn, x, ldx, nt, y + 8 * p, ldy, first, last, scale);
         }
     }
     /* rows past the last full panel (and n = 0): the 1-token kernel, bitwise the same */
