@@ -91,8 +91,35 @@ NEMO_AVX2 static inline AI __m256i chunk(const int Q, const uint8_t *b, int j) {
     return _mm256_or_si256(lo, _mm256_slli_epi16(h, 4));
 }
 
-static inline int32_t pair16(int a, int b) {
-    return (int32_t)((uint32_t)(uint16_t)a | (uint32_t)(uint16_t)b << 16);
+/* the 32-bit word at byte offset o of each of the eight rows' super-blocks, lane r = row r */
+NEMO_AVX2 static inline AI __m256i rows32(const uint8_t *const b[8], int o) {
+    int32_t v[8];
+    for (int r = 0; r < 8; r++) memcpy(&v[r], b[r] + o, 4);
+    return _mm256_loadu_si256((const __m256i *)v);
+}
+
+/* byte k of each 32-bit lane, as the int16 pair (v, v): zero-extended (Q4_K / Q5_K's 6-bit
+ * scales) or, with hi = k + 1 and sign extension, the pair (byte k, byte hi) (Q6_K) */
+NEMO_AVX2 static inline AI __m256i pair_u8(__m256i v, int k) {
+    const char z = (char)0x80;
+    const __m128i m =
+        _mm_setr_epi8((char)k, z, (char)k, z, (char)(k + 4), z, (char)(k + 4), z, (char)(k + 8), z,
+                      (char)(k + 8), z, (char)(k + 12), z, (char)(k + 12), z);
+    return _mm256_shuffle_epi8(v, _mm256_broadcastsi128_si256(m));
+}
+NEMO_AVX2 static inline AI __m256i pair_s8(__m256i v, int k, int hi) {
+    const char z = (char)0x80;
+    const __m128i m =
+        _mm_setr_epi8(z, (char)k, z, (char)hi, z, (char)(k + 4), z, (char)(hi + 4), z,
+                      (char)(k + 8), z, (char)(hi + 8), z, (char)(k + 12), z, (char)(hi + 12));
+    return _mm256_srai_epi16(_mm256_shuffle_epi8(v, _mm256_broadcastsi128_si256(m)), 8);
+}
+
+/* eight f16 values at byte offset o of the rows' super-blocks */
+NEMO_AVX2 static inline AI __m256 rows_f16(const uint8_t *const b[8], int o) {
+    uint16_t h[8];
+    for (int r = 0; r < 8; r++) memcpy(&h[r], b[r] + o, 2);
+    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)h));
 }
 
 /* super-block blk of the eight rows at w → tile */
@@ -107,22 +134,34 @@ NEMO_AVX2 static inline AI void pack(const int Q, const uint8_t *w, int64_t row_
         tr8(v);
         for (int s = 0; s < 8; s++) _mm256_store_si256((__m256i *)tl->q[8 * j + s], v[s]);
     }
-    for (int r = 0; r < 8; r++) {
-        if (Q == 6) {
-            const int8_t *s8 = (const int8_t *)(b[r] + 192);
-            for (int g = 0; g < 16; g++) tl->sc[g][r] = pair16(s8[g], s8[g]);
-            for (int j = 0; j < 8; j++) tl->cor[j][r] = pair16(s8[2 * j], s8[2 * j + 1]);
-            tl->d[r] = ld_f16(b[r] + 208);
-        } else {
-            for (int j = 0; j < 8; j++) {
-                int sc, mn;
-                nemo_k4_scale_min(j, b[r] + 4, &sc, &mn);
-                tl->sc[j][r] = pair16(sc, sc);
-                tl->cor[j][r] = pair16(mn, mn);
-            }
-            tl->d[r] = ld_f16(b[r]);
-            tl->dmin[r] = ld_f16(b[r] + 2);
+    if (Q == 6) { /* int8 scales s_0..s_15 at 192: word k holds s_4k..s_4k+3 */
+        for (int k = 0; k < 4; k++) {
+            const __m256i v = rows32(b, 192 + 4 * k);
+            for (int i = 0; i < 4; i++)
+                _mm256_storeu_si256((__m256i *)tl->sc[4 * k + i], pair_s8(v, i, i));
+            for (int i = 0; i < 2; i++)
+                _mm256_storeu_si256((__m256i *)tl->cor[2 * k + i], pair_s8(v, 2 * i, 2 * i + 1));
         }
+        _mm256_storeu_ps(tl->d, rows_f16(b, 208));
+    } else { /* nemo_k4_scale_min on four sub-blocks per 32-bit word, eight rows at once */
+        const __m256i u0 = rows32(b, 4), u1 = rows32(b, 8), u2 = rows32(b, 12);
+        const __m256i m6 = _mm256_set1_epi8(0x3F), m4 = _mm256_set1_epi8(0x0F),
+                      m2 = _mm256_set1_epi8(0x03);
+        const __m256i sc_lo = _mm256_and_si256(u0, m6), mn_lo = _mm256_and_si256(u1, m6);
+        const __m256i sc_hi =
+            _mm256_or_si256(_mm256_and_si256(u2, m4),
+                            _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(u0, 6), m2), 4));
+        const __m256i mn_hi =
+            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(u2, 4), m4),
+                            _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(u1, 6), m2), 4));
+        for (int i = 0; i < 4; i++) {
+            _mm256_storeu_si256((__m256i *)tl->sc[i], pair_u8(sc_lo, i));
+            _mm256_storeu_si256((__m256i *)tl->sc[4 + i], pair_u8(sc_hi, i));
+            _mm256_storeu_si256((__m256i *)tl->cor[i], pair_u8(mn_lo, i));
+            _mm256_storeu_si256((__m256i *)tl->cor[4 + i], pair_u8(mn_hi, i));
+        }
+        _mm256_storeu_ps(tl->d, rows_f16(b, 0));
+        _mm256_storeu_ps(tl->dmin, rows_f16(b, 2));
     }
 }
 
