@@ -262,12 +262,106 @@ NEMO_AVX2 static inline AI void panels(const int Q, const int P, ktile tiles[2][
         run(Q, P, 1, tiles[0], kn, x + t * ldx + k0, ldx, y + t * ldy, ldy, first, last, scale);
 }
 
+/* ---- one token (decode): no tile (each weight byte is used once), four rows at a time sharing
+ * the activation loads, their four int32 sums gathered into one vector by an hadd tree, and the
+ * float steps on four lanes. */
+
+/* Q4_K / Q5_K scales and minimums of super-block b as bytes: [sc_0..7 | mn_0..7] */
+NEMO_AVX2 static inline AI __m128i k4_scales(const uint8_t *b) {
+    const __m128i v = _mm_loadu_si128((const __m128i *)(b + 4)); /* words u0, u1, u2, (q) */
+    const __m128i a = _mm_and_si128(v, _mm_set1_epi8(0x3F));     /* [sc 0..3, mn 0..3] */
+    const __m128i u2 = _mm_shuffle_epi32(v, 0xAA);
+    const __m128i lo =
+        _mm_and_si128(_mm_srlv_epi32(u2, _mm_setr_epi32(0, 4, 0, 0)), _mm_set1_epi8(0x0F));
+    const __m128i hi = _mm_slli_epi32(_mm_and_si128(_mm_srli_epi32(v, 6), _mm_set1_epi8(0x03)), 4);
+    return _mm_unpacklo_epi32(a, _mm_or_si128(lo, hi)); /* [sc0..3, sc4..7, mn0..3, mn4..7] */
+}
+
+/* int16 element e of both 128-bit halves of v, in every lane */
+NEMO_AVX2 static inline AI __m256i bcast16(__m256i v, int e) {
+    return _mm256_shuffle_epi8(v, _mm256_set1_epi16((short)(2 * e | (2 * e + 1) << 8)));
+}
+
+/* the four lanes' sums of a[0..3] (8 int32 each) as one vector */
+NEMO_AVX2 static inline AI __m128i hsum4(const __m256i a[4]) {
+    const __m256i h =
+        _mm256_hadd_epi32(_mm256_hadd_epi32(a[0], a[1]), _mm256_hadd_epi32(a[2], a[3]));
+    return _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+}
+
+NEMO_AVX2 static inline AI __m128 f16x4(const uint8_t *const b[4], int o) {
+    uint16_t h[8] = {0};
+    for (int r = 0; r < 4; r++) memcpy(&h[r], b[r] + o, 2);
+    return _mm_cvtph_ps(_mm_loadu_si128((const __m128i *)h));
+}
+
+/* rows w[0..3] (row_bytes apart) times one token: out[r] = sum, as nemo_q8k_dot_ref */
+NEMO_AVX2 static inline AI __m128 gemv4(const int Q, const uint8_t *w, int64_t row_bytes,
+                                        const nemo_q8k_act *x, int64_t nb) {
+    const int64_t bb = Q == 4 ? 144 : Q == 5 ? 176 : 210;
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    __m128 sum = _mm_setzero_ps();
+    for (int64_t i = 0; i < nb; i++, x++) {
+        const uint8_t *b[4];
+        for (int r = 0; r < 4; r++) b[r] = w + r * row_bytes + i * bb;
+        __m256i acc[4];
+        __m128i mac[4];
+        const __m128i bs = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)x->bsums),
+                                          _mm_loadu_si128((const __m128i *)(x->bsums + 8)));
+        for (int r = 0; r < 4; r++) {
+            const __m128i sm = k4_scales(b[r]);
+            const __m256i sc = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(sm));
+            mac[r] = _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_srli_si128(sm, 8)), bs);
+            __m256i a = _mm256_setzero_si256();
+            for (int jj = 0; jj < 4; jj++) {
+                const __m256i raw = ld(b[r] + (Q == 5 ? 48 : 16) + 32 * jj);
+                __m256i lo = _mm256_and_si256(raw, m4),
+                        hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4);
+                if (Q == 5) {
+                    const __m256i qh = ld(b[r] + 16), one = _mm256_set1_epi8(1);
+                    lo = _mm256_or_si256(
+                        lo,
+                        _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * jj), one), 4));
+                    hi = _mm256_or_si256(
+                        hi, _mm256_slli_epi16(
+                                _mm256_and_si256(_mm256_srli_epi16(qh, 2 * jj + 1), one), 4));
+                }
+                a = _mm256_add_epi32(
+                    a, _mm256_madd_epi16(_mm256_maddubs_epi16(lo, ld(x->qs + 64 * jj)),
+                                         bcast16(sc, 2 * jj)));
+                a = _mm256_add_epi32(
+                    a, _mm256_madd_epi16(_mm256_maddubs_epi16(hi, ld(x->qs + 64 * jj + 32)),
+                                         bcast16(sc, 2 * jj + 1)));
+            }
+            acc[r] = a;
+        }
+        const __m128i isum = hsum4(acc), msum = _mm_hadd_epi32(_mm_hadd_epi32(mac[0], mac[1]),
+                                                               _mm_hadd_epi32(mac[2], mac[3]));
+        const __m128 xd = _mm_set1_ps(x->d);
+        sum = _mm_sub_ps(
+            _mm_add_ps(sum, _mm_mul_ps(_mm_mul_ps(f16x4(b, 0), xd), _mm_cvtepi32_ps(isum))),
+            _mm_mul_ps(_mm_mul_ps(f16x4(b, 2), xd), _mm_cvtepi32_ps(msum)));
+    }
+    return sum;
+}
+
 NEMO_AVX2 static inline AI void kgemm(const int Q, const uint8_t *w, int64_t row_bytes, int nr,
                                       const nemo_q8k_act *x, int64_t ldx, int nt, int64_t n,
                                       float *y, int64_t ldy, float scale) {
     const int64_t nb = n / 256, bb = Q == 4 ? 144 : Q == 5 ? 176 : 210;
     const int np = nr / 8;
     ktile tiles[2][KB];
+    if (nt == 1 && Q != 6) { /* decode */
+        int r = 0;
+        for (; r + 4 <= nr && nb; r += 4)
+            _mm_storeu_ps(y + r, _mm_mul_ps(_mm_set1_ps(scale), gemv4(Q, w + (int64_t)r * row_bytes,
+                                                                      row_bytes, x, nb)));
+        for (; r < nr; r++) {
+            const uint8_t *row = w + (int64_t)r * row_bytes;
+            y[r] = scale * (Q == 4 ? nemo_q4_k_q8k_avx2(row, x, n) : nemo_q5_k_q8k_avx2(row, x, n));
+        }
+        return;
+    }
     for (int64_t k0 = 0; k0 < nb; k0 += KB) {
         const int kn = nb - k0 < KB ? (int)(nb - k0) : KB;
         const int first = k0 == 0, last = k0 + kn == nb;
