@@ -313,6 +313,7 @@ NEMO_AVX2 static inline AI __m128 gemv4(const int Q, const uint8_t *w, int64_t r
             const __m256i sc = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(sm));
             mac[r] = _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_srli_si128(sm, 8)), bs);
             __m256i a = _mm256_setzero_si256();
+#pragma GCC unroll 4
             for (int jj = 0; jj < 4; jj++) {
                 const __m256i raw = ld(b[r] + (Q == 5 ? 48 : 16) + 32 * jj);
                 __m256i lo = _mm256_and_si256(raw, m4),
@@ -345,20 +346,82 @@ NEMO_AVX2 static inline AI __m128 gemv4(const int Q, const uint8_t *w, int64_t r
     return sum;
 }
 
+/* Q6_K rows w[0..3] times one token; the -32 offset as -32·Σ s_g·bsums[g] (exact) */
+NEMO_AVX2 static inline AI __m128 gemv4_q6(const uint8_t *w, int64_t row_bytes,
+                                           const nemo_q8k_act *x, int64_t nb) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m3 = _mm256_set1_epi8(3);
+    /* int16 element 0 in the low 128 bits, element 1 in the high (plus 2·wq elements) */
+    const __m256i pick = _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2,
+                                          3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3);
+    __m128 sum = _mm_setzero_ps();
+    for (int64_t i = 0; i < nb; i++, x++) {
+        const uint8_t *b[4];
+        for (int r = 0; r < 4; r++) b[r] = w + r * row_bytes + i * 210;
+        const __m256i bsv = ld(x->bsums);
+        __m256i acc[4];
+        for (int r = 0; r < 4; r++) {
+            const __m256i s16 =
+                _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b[r] + 192)));
+            /* scale pairs: chunk j takes s_2j on its low 16 values, s_2j+1 on the high 16 */
+            const __m256i sA = _mm256_permute2x128_si256(s16, s16, 0x00),
+                          sB = _mm256_permute2x128_si256(s16, s16, 0x11);
+            __m256i a = _mm256_slli_epi32(_mm256_madd_epi16(s16, bsv), 5); /* 32·Σ s·bsums */
+            a = _mm256_sub_epi32(_mm256_setzero_si256(), a);
+#pragma GCC unroll 2
+            for (int half = 0; half < 2; half++) {
+                const __m256i l0 = ld(b[r] + 64 * half), l1 = ld(b[r] + 64 * half + 32),
+                              h = ld(b[r] + 128 + 32 * half);
+                const __m256i q[4] = {
+                    _mm256_or_si256(_mm256_and_si256(l0, m4),
+                                    _mm256_slli_epi16(_mm256_and_si256(h, m3), 4)),
+                    _mm256_or_si256(
+                        _mm256_and_si256(l1, m4),
+                        _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), m3), 4)),
+                    _mm256_or_si256(
+                        _mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
+                        _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), m3), 4)),
+                    _mm256_or_si256(
+                        _mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                        _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), m3), 4)),
+                };
+                const __m256i sh = half ? sB : sA;
+#pragma GCC unroll 4
+                for (int wq = 0; wq < 4; wq++) {
+                    const __m256i sv = _mm256_shuffle_epi8(
+                        sh, _mm256_add_epi8(pick, _mm256_set1_epi8((char)(4 * wq))));
+                    a = _mm256_add_epi32(
+                        a, _mm256_madd_epi16(
+                               _mm256_maddubs_epi16(q[wq], ld(x->qs + 128 * half + 32 * wq)), sv));
+                }
+            }
+            acc[r] = a;
+        }
+        const __m128 xd = _mm_set1_ps(x->d);
+        sum =
+            _mm_add_ps(sum, _mm_mul_ps(_mm_mul_ps(f16x4(b, 208), xd), _mm_cvtepi32_ps(hsum4(acc))));
+    }
+    return sum;
+}
+
 NEMO_AVX2 static inline AI void kgemm(const int Q, const uint8_t *w, int64_t row_bytes, int nr,
                                       const nemo_q8k_act *x, int64_t ldx, int nt, int64_t n,
                                       float *y, int64_t ldy, float scale) {
     const int64_t nb = n / 256, bb = Q == 4 ? 144 : Q == 5 ? 176 : 210;
     const int np = nr / 8;
     ktile tiles[2][KB];
-    if (nt == 1 && Q != 6) { /* decode */
+    if (nt == 1) { /* decode */
         int r = 0;
-        for (; r + 4 <= nr && nb; r += 4)
-            _mm_storeu_ps(y + r, _mm_mul_ps(_mm_set1_ps(scale), gemv4(Q, w + (int64_t)r * row_bytes,
-                                                                      row_bytes, x, nb)));
+        for (; r + 4 <= nr && nb; r += 4) {
+            const uint8_t *wr = w + (int64_t)r * row_bytes;
+            const __m128 v =
+                Q == 6 ? gemv4_q6(wr, row_bytes, x, nb) : gemv4(Q, wr, row_bytes, x, nb);
+            _mm_storeu_ps(y + r, _mm_mul_ps(_mm_set1_ps(scale), v));
+        }
         for (; r < nr; r++) {
             const uint8_t *row = w + (int64_t)r * row_bytes;
-            y[r] = scale * (Q == 4 ? nemo_q4_k_q8k_avx2(row, x, n) : nemo_q5_k_q8k_avx2(row, x, n));
+            y[r] = scale * (Q == 4   ? nemo_q4_k_q8k_avx2(row, x, n)
+                            : Q == 5 ? nemo_q5_k_q8k_avx2(row, x, n)
+                                     : nemo_q6_k_q8k_avx2(row, x, n));
         }
         return;
     }
