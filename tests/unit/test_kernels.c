@@ -519,6 +519,26 @@ static void test_q8k(void) {
     }
     const nemo_kernels *ks[NEMO_CPU_LEVELS];
     int nl = n_levels(ks);
+    { /* every level's quantizer gives the reference's blocks bit for bit: random magnitudes,
+         ties of |x| with both signs (the first one sets the sign), tiny and zero blocks */
+        enum { NB = 12 };
+        static float xs[NB * 256];
+        static nemo_q8k_act want[NB], got[NB];
+        for (int i = 0; i < NB * 256; i++) xs[i] = frand() * ldexpf(1, (i / 256) * 3 - 20);
+        xs[256 + 7] = 3, xs[256 + 9] = -3; /* tie: +3 first */
+        xs[512 + 5] = -5, xs[512 + 200] = 5;
+        for (int i = 768; i < 1024; i++) xs[i] = 0;
+        for (int i = 1024; i < 1280; i++) xs[i] = (i % 3 - 1) * 0.5f; /* many ties, halves */
+        nemo_q8k_quantize_ref(xs, want, NB * 256);
+        CHECK(want[1].d < 0 && want[2].d > 0 && want[3].d == 0);
+        for (int l = 0; l < nl; l++) {
+            if (!ks[l]->q8k_quantize) continue;
+            memset(got, 0x5a, sizeof got);
+            ks[l]->q8k_quantize(xs, got, NB * 256);
+            CHECK_MSG(memcmp(got, want, sizeof got) == 0, "%s q8k_quantize differs",
+                      nemo_cpu_level_name(ks[l]->level));
+        }
+    }
     static const nemo_dtype QT[] = {NEMO_DTYPE_Q4_K, NEMO_DTYPE_Q5_K, NEMO_DTYPE_Q6_K};
     nemo_pool *p1 = nemo_pool_create(1), *p3 = nemo_pool_create(3);
     float *scratch = malloc(sizeof(float) * (size_t)nemo_cpu_matmul_scratch(3, NTOK, N));

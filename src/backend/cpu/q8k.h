@@ -21,6 +21,9 @@ typedef struct {
  * largest magnitude maps to -127 (d = -max/127), q = round-to-nearest-even(x/d), all-zero
  * blocks get d = 0. */
 void nemo_q8k_quantize(const float *x, nemo_q8k_act *y, int64_t n);
+/* The scalar reference of it; nemo_q8k_quantize uses the kernel table's q8k_quantize (bitwise
+ * the same blocks) unless the scalar level is in use. */
+void nemo_q8k_quantize_ref(const float *x, nemo_q8k_act *y, int64_t n);
 
 /* Scalar reference of sum_i row[i]·x[i] for a Q4_K, Q5_K or Q6_K weight row; NAN for another
  * type. Per super-block: isum (and msum, the minimums' term) exactly in int32, then
