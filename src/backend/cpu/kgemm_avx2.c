@@ -28,7 +28,7 @@
  * tree over all steps and spills the products */
 #define KEEP(v) __asm__("" : "+x"(v))
 
-enum { KB = 4 }; /* super-blocks per K-block: 4·292 bytes of activations per token */
+enum { KB = 4, PF = 2048 }; /* super-blocks per K-block: 4·292 bytes of activations per token */
 
 typedef struct {
     _Alignas(32) uint8_t q[64][32]; /* step s (values 4s..4s+3): row r's values at bytes 4r.. */
@@ -303,7 +303,14 @@ NEMO_AVX2 static inline AI __m128 gemv4(const int Q, const uint8_t *w, int64_t r
     __m128 sum = _mm_setzero_ps();
     for (int64_t i = 0; i < nb; i++, x++) {
         const uint8_t *b[4];
-        for (int r = 0; r < 4; r++) b[r] = w + r * row_bytes + i * bb;
+        for (int r = 0; r < 4; r++) {
+            b[r] = w + r * row_bytes + i * bb;
+            /* four short streams: fetch PF bytes ahead in each (the hardware prefetcher ramps
+             * up too slowly on 2.9 KB rows) */
+            _mm_prefetch((const char *)b[r] + PF, _MM_HINT_T0);
+            _mm_prefetch((const char *)b[r] + PF + 64, _MM_HINT_T0);
+            _mm_prefetch((const char *)b[r] + PF + 128, _MM_HINT_T0);
+        }
         __m256i acc[4];
         __m128i mac[4];
         const __m128i bs = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)x->bsums),
@@ -356,7 +363,11 @@ NEMO_AVX2 static inline AI __m128 gemv4_q6(const uint8_t *w, int64_t row_bytes,
     __m128 sum = _mm_setzero_ps();
     for (int64_t i = 0; i < nb; i++, x++) {
         const uint8_t *b[4];
-        for (int r = 0; r < 4; r++) b[r] = w + r * row_bytes + i * 210;
+        for (int r = 0; r < 4; r++) {
+            b[r] = w + r * row_bytes + i * 210;
+            for (int o = 0; o < 256; o += 64)
+                _mm_prefetch((const char *)b[r] + PF + o, _MM_HINT_T0);
+        }
         const __m256i bsv = ld(x->bsums);
         __m256i acc[4];
         for (int r = 0; r < 4; r++) {
