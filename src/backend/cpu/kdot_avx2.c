@@ -7,8 +7,7 @@
 #include "backend/cpu/kernels.h"
 
 #if defined(__x86_64__) || defined(__i386__)
-#include "backend/cpu/kernels_avx2_inl.h"
-#include "backend/cpu/q8k.h"
+#include "backend/cpu/kquant_avx2_inl.h"
 
 #include <string.h>
 
@@ -85,15 +84,52 @@ NEMO_AVX2 static inline AI void kdot(const int Q5, const uint8_t *b, const nemo_
     for (int t = 0; t < T; t++) out[t] = sum[t];
 }
 
+/* One token: four consecutive super-blocks at a time through the shared cores
+ * (kquant_avx2_inl.h), their int32 sums gathered into one vector and the products
+ * (d·x.d)·isum and (dmin·x.d)·msum formed on four lanes; only the running sum's adds stay
+ * scalar, in the reference's order. The row is read front to back, one stream. */
+NEMO_AVX2 static inline AI float dot1(const int Q, const uint8_t *b, const nemo_q8k_act *x,
+                                      int64_t n) {
+    const int64_t bb = Q == 4 ? 144 : Q == 5 ? 176 : 210, nb = n / 256;
+    float sum = 0;
+    for (int64_t i = 0; i < nb; i += 4, b += 4 * bb, x += 4) {
+        const int k = nb - i < 4 ? (int)(nb - i) : 4;
+        const uint8_t *bk[4];
+        __m256i acc[4];
+        __m128i mac[4];
+        float xd[4] = {0, 0, 0, 0};
+        for (int u = 0; u < 4; u++) {
+            bk[u] = b + (u < k ? u : 0) * bb;
+            acc[u] = _mm256_setzero_si256();
+            mac[u] = _mm_setzero_si128();
+        }
+        for (int u = 0; u < k; u++) {
+            xd[u] = x[u].d;
+            if (Q == 6)
+                acc[u] = kq_block6(bk[u], x + u);
+            else
+                kq_block45(Q, bk[u], x + u, kq_bs32(x + u), &acc[u], &mac[u]);
+        }
+        const __m128 xv = _mm_loadu_ps(xd);
+        float a[4], m[4];
+        _mm_storeu_ps(a, _mm_mul_ps(_mm_mul_ps(kq_f16x4(bk, Q == 6 ? 208 : 0), xv),
+                                    _mm_cvtepi32_ps(kq_hsum4(acc))));
+        if (Q == 6) {
+            for (int u = 0; u < k; u++) sum = sum + a[u];
+        } else {
+            _mm_storeu_ps(
+                m, _mm_mul_ps(_mm_mul_ps(kq_f16x4(bk, 2), xv), _mm_cvtepi32_ps(kq_hsum4x(mac))));
+            for (int u = 0; u < k; u++) sum = (sum + a[u]) - m[u];
+        }
+    }
+    return sum;
+}
+
 NEMO_AVX2 float nemo_q4_k_q8k_avx2(const void *row, const nemo_q8k_act *x, int64_t n) {
-    float o;
-    kdot(0, row, x, 0, n, &o, 1);
-    return o;
+    return dot1(4, row, x, n);
 }
 NEMO_AVX2 float nemo_q5_k_q8k_avx2(const void *row, const nemo_q8k_act *x, int64_t n) {
-    float o;
-    kdot(1, row, x, 0, n, &o, 1);
-    return o;
+    return dot1(5, row, x, n);
 }
 NEMO_AVX2 void nemo_q4_k_q8kx4_avx2(const void *row, const nemo_q8k_act *x, int64_t ldx, int64_t n,
                                     float out[4]) {
@@ -151,9 +187,7 @@ NEMO_AVX2 static inline AI void q6dot(const uint8_t *b, const nemo_q8k_act *x, i
 }
 
 NEMO_AVX2 float nemo_q6_k_q8k_avx2(const void *row, const nemo_q8k_act *x, int64_t n) {
-    float o;
-    q6dot(row, x, 0, n, &o, 1);
-    return o;
+    return dot1(6, row, x, n);
 }
 NEMO_AVX2 void nemo_q6_k_q8kx4_avx2(const void *row, const nemo_q8k_act *x, int64_t ldx, int64_t n,
                                     float out[4]) {

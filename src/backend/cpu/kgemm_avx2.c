@@ -19,7 +19,7 @@
 #include "backend/cpu/kernels.h"
 
 #if defined(__x86_64__) || defined(__i386__)
-#include "backend/cpu/kernels_avx2_inl.h"
+#include "backend/cpu/kquant_avx2_inl.h"
 
 #include <string.h>
 
@@ -263,153 +263,37 @@ NEMO_AVX2 static inline AI void panels(const int Q, const int P, ktile tiles[2][
 }
 
 /* ---- one token (decode): no tile (each weight byte is used once), four rows at a time sharing
- * the activation loads, their four int32 sums gathered into one vector by an hadd tree, and the
- * float steps on four lanes. */
+ * the activations, their int32 sums gathered into one vector (kquant_avx2_inl.h), the float
+ * steps on four lanes. */
 
-/* Q4_K / Q5_K scales and minimums of super-block b as bytes: [sc_0..7 | mn_0..7] */
-NEMO_AVX2 static inline AI __m128i k4_scales(const uint8_t *b) {
-    const __m128i v = _mm_loadu_si128((const __m128i *)(b + 4)); /* words u0, u1, u2, (q) */
-    const __m128i a = _mm_and_si128(v, _mm_set1_epi8(0x3F));     /* [sc 0..3, mn 0..3] */
-    const __m128i u2 = _mm_shuffle_epi32(v, 0xAA);
-    const __m128i lo =
-        _mm_and_si128(_mm_srlv_epi32(u2, _mm_setr_epi32(0, 4, 0, 0)), _mm_set1_epi8(0x0F));
-    const __m128i hi = _mm_slli_epi32(_mm_and_si128(_mm_srli_epi32(v, 6), _mm_set1_epi8(0x03)), 4);
-    return _mm_unpacklo_epi32(a, _mm_or_si128(lo, hi)); /* [sc0..3, sc4..7, mn0..3, mn4..7] */
-}
-
-/* int16 element e of both 128-bit halves of v, in every lane */
-NEMO_AVX2 static inline AI __m256i bcast16(__m256i v, int e) {
-    return _mm256_shuffle_epi8(v, _mm256_set1_epi16((short)(2 * e | (2 * e + 1) << 8)));
-}
-
-/* the four lanes' sums of a[0..3] (8 int32 each) as one vector */
-NEMO_AVX2 static inline AI __m128i hsum4(const __m256i a[4]) {
-    const __m256i h =
-        _mm256_hadd_epi32(_mm256_hadd_epi32(a[0], a[1]), _mm256_hadd_epi32(a[2], a[3]));
-    return _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
-}
-
-NEMO_AVX2 static inline AI __m128 f16x4(const uint8_t *const b[4], int o) {
-    uint16_t h[8] = {0};
-    for (int r = 0; r < 4; r++) memcpy(&h[r], b[r] + o, 2);
-    return _mm_cvtph_ps(_mm_loadu_si128((const __m128i *)h));
-}
-
-/* rows w[0..3] (row_bytes apart) times one token: out[r] = sum, as nemo_q8k_dot_ref */
+/* rows w[0..3] (row_bytes apart) times one token: lane r = the reference's sum for row r */
 NEMO_AVX2 static inline AI __m128 gemv4(const int Q, const uint8_t *w, int64_t row_bytes,
                                         const nemo_q8k_act *x, int64_t nb) {
     const int64_t bb = Q == 4 ? 144 : Q == 5 ? 176 : 210;
-    const __m256i m4 = _mm256_set1_epi8(0x0F);
     __m128 sum = _mm_setzero_ps();
     for (int64_t i = 0; i < nb; i++, x++) {
         const uint8_t *b[4];
         for (int r = 0; r < 4; r++) {
             b[r] = w + r * row_bytes + i * bb;
             /* four short streams: fetch PF bytes ahead in each (the hardware prefetcher ramps
-             * up too slowly on 2.9 KB rows) */
-            _mm_prefetch((const char *)b[r] + PF, _MM_HINT_T0);
-            _mm_prefetch((const char *)b[r] + PF + 64, _MM_HINT_T0);
-            _mm_prefetch((const char *)b[r] + PF + 128, _MM_HINT_T0);
+             * up too slowly on rows of a few KB) */
+            for (int o = 0; o < bb; o += 64) _mm_prefetch((const char *)b[r] + PF + o, _MM_HINT_T0);
         }
         __m256i acc[4];
-        __m128i mac[4];
-        const __m128i bs = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)x->bsums),
-                                          _mm_loadu_si128((const __m128i *)(x->bsums + 8)));
-        for (int r = 0; r < 4; r++) {
-            const __m128i sm = k4_scales(b[r]);
-            const __m256i sc = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(sm));
-            mac[r] = _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_srli_si128(sm, 8)), bs);
-            __m256i a = _mm256_setzero_si256();
-#pragma GCC unroll 4
-            for (int jj = 0; jj < 4; jj++) {
-                const __m256i raw = ld(b[r] + (Q == 5 ? 48 : 16) + 32 * jj);
-                __m256i lo = _mm256_and_si256(raw, m4),
-                        hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4);
-                if (Q == 5) {
-                    const __m256i qh = ld(b[r] + 16), one = _mm256_set1_epi8(1);
-                    lo = _mm256_or_si256(
-                        lo,
-                        _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * jj), one), 4));
-                    hi = _mm256_or_si256(
-                        hi, _mm256_slli_epi16(
-                                _mm256_and_si256(_mm256_srli_epi16(qh, 2 * jj + 1), one), 4));
-                }
-                a = _mm256_add_epi32(
-                    a, _mm256_madd_epi16(_mm256_maddubs_epi16(lo, ld(x->qs + 64 * jj)),
-                                         bcast16(sc, 2 * jj)));
-                a = _mm256_add_epi32(
-                    a, _mm256_madd_epi16(_mm256_maddubs_epi16(hi, ld(x->qs + 64 * jj + 32)),
-                                         bcast16(sc, 2 * jj + 1)));
-            }
-            acc[r] = a;
-        }
-        const __m128i isum = hsum4(acc), msum = _mm_hadd_epi32(_mm_hadd_epi32(mac[0], mac[1]),
-                                                               _mm_hadd_epi32(mac[2], mac[3]));
         const __m128 xd = _mm_set1_ps(x->d);
-        sum = _mm_sub_ps(
-            _mm_add_ps(sum, _mm_mul_ps(_mm_mul_ps(f16x4(b, 0), xd), _mm_cvtepi32_ps(isum))),
-            _mm_mul_ps(_mm_mul_ps(f16x4(b, 2), xd), _mm_cvtepi32_ps(msum)));
-    }
-    return sum;
-}
-
-/* Q6_K rows w[0..3] times one token; the -32 offset as -32·Σ s_g·bsums[g] (exact) */
-NEMO_AVX2 static inline AI __m128 gemv4_q6(const uint8_t *w, int64_t row_bytes,
-                                           const nemo_q8k_act *x, int64_t nb) {
-    const __m256i m4 = _mm256_set1_epi8(0x0F), m3 = _mm256_set1_epi8(3);
-    /* int16 element 0 in the low 128 bits, element 1 in the high (plus 2·wq elements) */
-    const __m256i pick = _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2,
-                                          3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3);
-    __m128 sum = _mm_setzero_ps();
-    for (int64_t i = 0; i < nb; i++, x++) {
-        const uint8_t *b[4];
-        for (int r = 0; r < 4; r++) {
-            b[r] = w + r * row_bytes + i * 210;
-            for (int o = 0; o < 256; o += 64)
-                _mm_prefetch((const char *)b[r] + PF + o, _MM_HINT_T0);
+        if (Q == 6) {
+            for (int r = 0; r < 4; r++) acc[r] = kq_block6(b[r], x);
+            sum = _mm_add_ps(
+                sum, _mm_mul_ps(_mm_mul_ps(kq_f16x4(b, 208), xd), _mm_cvtepi32_ps(kq_hsum4(acc))));
+        } else {
+            __m128i mac[4];
+            const __m128i bs = kq_bs32(x);
+            for (int r = 0; r < 4; r++) kq_block45(Q, b[r], x, bs, &acc[r], &mac[r]);
+            sum = _mm_sub_ps(
+                _mm_add_ps(sum, _mm_mul_ps(_mm_mul_ps(kq_f16x4(b, 0), xd),
+                                           _mm_cvtepi32_ps(kq_hsum4(acc)))),
+                _mm_mul_ps(_mm_mul_ps(kq_f16x4(b, 2), xd), _mm_cvtepi32_ps(kq_hsum4x(mac))));
         }
-        const __m256i bsv = ld(x->bsums);
-        __m256i acc[4];
-        for (int r = 0; r < 4; r++) {
-            const __m256i s16 =
-                _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b[r] + 192)));
-            /* scale pairs: chunk j takes s_2j on its low 16 values, s_2j+1 on the high 16 */
-            const __m256i sA = _mm256_permute2x128_si256(s16, s16, 0x00),
-                          sB = _mm256_permute2x128_si256(s16, s16, 0x11);
-            __m256i a = _mm256_slli_epi32(_mm256_madd_epi16(s16, bsv), 5); /* 32·Σ s·bsums */
-            a = _mm256_sub_epi32(_mm256_setzero_si256(), a);
-#pragma GCC unroll 2
-            for (int half = 0; half < 2; half++) {
-                const __m256i l0 = ld(b[r] + 64 * half), l1 = ld(b[r] + 64 * half + 32),
-                              h = ld(b[r] + 128 + 32 * half);
-                const __m256i q[4] = {
-                    _mm256_or_si256(_mm256_and_si256(l0, m4),
-                                    _mm256_slli_epi16(_mm256_and_si256(h, m3), 4)),
-                    _mm256_or_si256(
-                        _mm256_and_si256(l1, m4),
-                        _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), m3), 4)),
-                    _mm256_or_si256(
-                        _mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
-                        _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), m3), 4)),
-                    _mm256_or_si256(
-                        _mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
-                        _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), m3), 4)),
-                };
-                const __m256i sh = half ? sB : sA;
-#pragma GCC unroll 4
-                for (int wq = 0; wq < 4; wq++) {
-                    const __m256i sv = _mm256_shuffle_epi8(
-                        sh, _mm256_add_epi8(pick, _mm256_set1_epi8((char)(4 * wq))));
-                    a = _mm256_add_epi32(
-                        a, _mm256_madd_epi16(
-                               _mm256_maddubs_epi16(q[wq], ld(x->qs + 128 * half + 32 * wq)), sv));
-                }
-            }
-            acc[r] = a;
-        }
-        const __m128 xd = _mm_set1_ps(x->d);
-        sum =
-            _mm_add_ps(sum, _mm_mul_ps(_mm_mul_ps(f16x4(b, 208), xd), _mm_cvtepi32_ps(hsum4(acc))));
     }
     return sum;
 }
@@ -422,10 +306,10 @@ NEMO_AVX2 static inline AI void kgemm(const int Q, const uint8_t *w, int64_t row
     ktile tiles[2][KB];
     if (nt == 1) { /* decode */
         int r = 0;
-        for (; r + 4 <= nr && nb; r += 4) {
+        /* Q6_K streams its 210-byte blocks faster from DRAM one row at a time (measured) */
+        for (; Q != 6 && r + 4 <= nr && nb; r += 4) {
             const uint8_t *wr = w + (int64_t)r * row_bytes;
-            const __m128 v =
-                Q == 6 ? gemv4_q6(wr, row_bytes, x, nb) : gemv4(Q, wr, row_bytes, x, nb);
+            const __m128 v = gemv4(Q, wr, row_bytes, x, nb);
             _mm_storeu_ps(y + r, _mm_mul_ps(_mm_set1_ps(scale), v));
         }
         for (; r < nr; r++) {
