@@ -436,7 +436,7 @@ static void test_q8(void) {
  * for row counts around the 8-row panels, token counts around the 4-token step, super-block
  * counts around the K-block, strided x and y; rows mix random bytes with all-ones bytes (the
  * largest values, scales and minimums) and activations mix random bytes with ±127 (the int16
- * sums' worst case), with consistent bsums as the quantizer makes them. */
+ * sums' worst case), with consistent bsums / bs32 as the quantizer makes them. */
 static void q8k_gemm_check(nemo_dtype t, const nemo_kernels *ks[], int nl) {
     enum { MAXR = 25, MAXT = 9, MAXB = 9, LDX = MAXB + 1, LDY = MAXR + 3 };
     const uint64_t rb = nemo_dtype_bytes(t, 256 * MAXB);
@@ -466,6 +466,8 @@ static void q8k_gemm_check(nemo_dtype t, const nemo_kernels *ks[], int nl) {
             for (int j = 0; j < 16; j++) s += x[i].qs[16 * g + j];
             x[i].bsums[g] = (int16_t)s;
         }
+        for (int j = 0; j < 8; j++)
+            x[i].bs32[j] = (int16_t)(x[i].bsums[2 * j] + x[i].bsums[2 * j + 1]);
     }
     static const int NR[] = {1, 7, 8, 9, 16, 25}, NT[] = {1, 3, 4, 5, 9}, NB[] = {1, 4, 5, 9};
     for (int l = 0; l < nl; l++) {
@@ -516,6 +518,8 @@ static void test_q8k(void) {
             for (int j = 0; j < 16; j++) s += q[b].qs[16 * g + j];
             CHECK(q[b].bsums[g] == s);
         }
+        for (int j = 0; j < 8; j++)
+            CHECK(q[b].bs32[j] == q[b].bsums[2 * j] + q[b].bsums[2 * j + 1]);
     }
     const nemo_kernels *ks[NEMO_CPU_LEVELS];
     int nl = n_levels(ks);

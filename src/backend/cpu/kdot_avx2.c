@@ -249,7 +249,9 @@ NEMO_AVX2 void nemo_q8k_quantize_avx2(const float *x, nemo_q8k_act *y, int64_t n
         const __m256i p = _mm256_packs_epi32(ha, hb); /* low: 0,2,..,14  high: 1,3,..,15 */
         const __m128i lo = _mm256_castsi256_si128(p), hi = _mm256_extracti128_si256(p, 1);
         _mm_storeu_si128((__m128i *)y->bsums, _mm_unpacklo_epi16(lo, hi));
-        _mm_storeu_si128((__m128i *)(y->bsums + 8), _mm_unpackhi_epi16(lo, hi));
+        const __m128i b0 = _mm_unpacklo_epi16(lo, hi), b1 = _mm_unpackhi_epi16(lo, hi);
+        _mm_storeu_si128((__m128i *)(y->bsums + 8), b1);
+        _mm_storeu_si128((__m128i *)y->bs32, _mm_hadd_epi16(b0, b1));
         y->d = 1 / iscale;
     }
 }

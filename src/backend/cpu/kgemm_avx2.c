@@ -34,8 +34,8 @@ typedef struct {
     _Alignas(32) uint8_t q[64][32]; /* step s (values 4s..4s+3): row r's values at bytes 4r.. */
     int32_t sc[16][8]; /* scale of each madd group, lane r = int16 pair (s, s): Q4_K / Q5_K per
                           32-value sub-block (8), Q6_K per 16-value group (16) */
-    int32_t cor[8][8]; /* int16 pairs against bsums[2j], bsums[2j+1]: Q4_K / Q5_K the sub-block
-                          minimum (m, m); Q6_K the two group scales (s_2j, s_2j+1) */
+    int32_t cor[8][8]; /* int16 pairs: Q4_K / Q5_K (mn_2j, mn_2j+1) against bs32[2j], bs32[2j+1]
+                          (j < 4); Q6_K (s_2j, s_2j+1) against bsums[2j], bsums[2j+1] */
     float d[8], dmin[8];
 } ktile;
 
@@ -107,6 +107,13 @@ NEMO_AVX2 static inline AI __m256i pair_u8(__m256i v, int k) {
                       (char)(k + 8), z, (char)(k + 12), z, (char)(k + 12), z);
     return _mm256_shuffle_epi8(v, _mm256_broadcastsi128_si256(m));
 }
+NEMO_AVX2 static inline AI __m256i pair_u8x2(__m256i v, int k) { /* (byte k, byte k + 1) */
+    const char z = (char)0x80;
+    const __m128i m =
+        _mm_setr_epi8((char)k, z, (char)(k + 1), z, (char)(k + 4), z, (char)(k + 5), z,
+                      (char)(k + 8), z, (char)(k + 9), z, (char)(k + 12), z, (char)(k + 13), z);
+    return _mm256_shuffle_epi8(v, _mm256_broadcastsi128_si256(m));
+}
 NEMO_AVX2 static inline AI __m256i pair_s8(__m256i v, int k, int hi) {
     const char z = (char)0x80;
     const __m128i m =
@@ -157,8 +164,11 @@ NEMO_AVX2 static inline AI void pack(const int Q, const uint8_t *w, int64_t row_
         for (int i = 0; i < 4; i++) {
             _mm256_storeu_si256((__m256i *)tl->sc[i], pair_u8(sc_lo, i));
             _mm256_storeu_si256((__m256i *)tl->sc[4 + i], pair_u8(sc_hi, i));
-            _mm256_storeu_si256((__m256i *)tl->cor[i], pair_u8(mn_lo, i));
-            _mm256_storeu_si256((__m256i *)tl->cor[4 + i], pair_u8(mn_hi, i));
+        }
+        /* (mn_2i, mn_2i+1): bytes 2i, 2i+1 of mn_lo (i < 2) or of mn_hi, zero-extended */
+        for (int i = 0; i < 2; i++) {
+            _mm256_storeu_si256((__m256i *)tl->cor[i], pair_u8x2(mn_lo, 2 * i));
+            _mm256_storeu_si256((__m256i *)tl->cor[2 + i], pair_u8x2(mn_hi, 2 * i));
         }
         _mm256_storeu_ps(tl->d, rows_f16(b, 0));
         _mm256_storeu_ps(tl->dmin, rows_f16(b, 2));
@@ -209,11 +219,13 @@ NEMO_AVX2 static inline AI void tile_dot(const int Q, const int P, const int T, 
         for (int t = 0; t < T; t++) c[t] = _mm256_setzero_si256();
 #pragma GCC unroll 8
         for (int j = 0; j < 8; j++) {
+            if (Q != 6 && j >= 4) break; /* Q4_K / Q5_K: four pairs of 32-value sums */
             const __m256i cv = ld(tl[i * KB].cor[j]);
 #pragma GCC unroll 4
             for (int t = 0; t < T; t++)
-                c[t] = _mm256_add_epi32(c[t],
-                                        _mm256_madd_epi16(cv, bcast32(x[t * ldx].bsums + 2 * j)));
+                c[t] = _mm256_add_epi32(
+                    c[t], _mm256_madd_epi16(cv, bcast32(Q == 6 ? x[t * ldx].bsums + 2 * j
+                                                               : x[t * ldx].bs32 + 2 * j)));
         }
         const __m256 d = _mm256_loadu_ps(tl[i * KB].d), dm = _mm256_loadu_ps(tl[i * KB].dmin);
 #pragma GCC unroll 4

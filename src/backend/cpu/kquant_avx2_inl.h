@@ -50,16 +50,15 @@ NEMO_AVX2 static inline KQ_AI __m128 kq_f16x4(const uint8_t *const b[4], int o) 
     return _mm_cvtph_ps(_mm_loadu_si128((const __m128i *)h));
 }
 
-/* the 16-value sums paired per 32-value sub-block: bs_j = bsums[2j] + bsums[2j+1] (8 int16) */
+/* the 32-value sums bs32 (8 int16) */
 NEMO_AVX2 static inline KQ_AI __m128i kq_bs32(const nemo_q8k_act *x) {
-    return _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)x->bsums),
-                          _mm_loadu_si128((const __m128i *)(x->bsums + 8)));
+    return _mm_loadu_si128((const __m128i *)x->bs32);
 }
 
 /* Q4_K (Q = 4) / Q5_K (Q = 5) super-block b times x: *isum lanes add up to the reference's isum,
  * *msum lanes to its msum (bs = kq_bs32(x)) */
 NEMO_AVX2 static inline KQ_AI void kq_block45(const int Q, const uint8_t *b, const nemo_q8k_act *x,
-                                             __m128i bs, __m256i *isum, __m128i *msum) {
+                                              __m128i bs, __m256i *isum, __m128i *msum) {
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     const __m128i sm = kq_scales(b);
     const __m256i sc = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(sm));
@@ -68,7 +67,8 @@ NEMO_AVX2 static inline KQ_AI void kq_block45(const int Q, const uint8_t *b, con
 #pragma GCC unroll 4
     for (int jj = 0; jj < 4; jj++) {
         const __m256i raw = kq_ld(b + (Q == 5 ? 48 : 16) + 32 * jj);
-        __m256i lo = _mm256_and_si256(raw, m4), hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4);
+        __m256i lo = _mm256_and_si256(raw, m4),
+                hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4);
         if (Q == 5) {
             const __m256i qh = kq_ld(b + 16), one = _mm256_set1_epi8(1);
             lo = _mm256_or_si256(
@@ -90,8 +90,8 @@ NEMO_AVX2 static inline KQ_AI void kq_block45(const int Q, const uint8_t *b, con
 NEMO_AVX2 static inline KQ_AI __m256i kq_block6(const uint8_t *b, const nemo_q8k_act *x) {
     const __m256i m4 = _mm256_set1_epi8(0x0F), m3 = _mm256_set1_epi8(3);
     /* int16 element 0 in the low 128 bits, element 1 in the high (plus 2·wq elements) */
-    const __m256i pick = _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3,
-                                          2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3);
+    const __m256i pick = _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2,
+                                          3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3);
     const __m256i s16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + 192)));
     /* scale pairs: chunk j takes s_2j on its low 16 values, s_2j+1 on the high 16 */
     const __m256i sA = _mm256_permute2x128_si256(s16, s16, 0x00),
@@ -103,7 +103,8 @@ NEMO_AVX2 static inline KQ_AI __m256i kq_block6(const uint8_t *b, const nemo_q8k
         const __m256i l0 = kq_ld(b + 64 * half), l1 = kq_ld(b + 64 * half + 32),
                       h = kq_ld(b + 128 + 32 * half);
         const __m256i q[4] = {
-            _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(h, m3), 4)),
+            _mm256_or_si256(_mm256_and_si256(l0, m4),
+                            _mm256_slli_epi16(_mm256_and_si256(h, m3), 4)),
             _mm256_or_si256(_mm256_and_si256(l1, m4),
                             _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), m3), 4)),
             _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),

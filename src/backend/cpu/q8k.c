@@ -40,6 +40,7 @@ void nemo_q8k_quantize_ref(const float *x, nemo_q8k_act *y, int64_t n) {
             for (int j = 0; j < 16; j++) s += y->qs[16 * g + j];
             y->bsums[g] = (int16_t)s;
         }
+        for (int j = 0; j < 8; j++) y->bs32[j] = (int16_t)(y->bsums[2 * j] + y->bsums[2 * j + 1]);
         y->d = 1 / iscale;
     }
 }

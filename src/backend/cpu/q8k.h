@@ -15,6 +15,7 @@ typedef struct {
     float d;           /* value = d · qs */
     int8_t qs[256];    /* in -127..127 */
     int16_t bsums[16]; /* sum of qs[16g .. 16g + 16) */
+    int16_t bs32[8];   /* bsums[2j] + bsums[2j + 1]: the 32-value sums (Q4_K / Q5_K minimums) */
 } nemo_q8k_act;
 
 /* x[n] (n a multiple of 256) → n/256 blocks, as ggml's quantize_row_q8_K_ref: the value of
