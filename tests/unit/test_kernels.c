@@ -434,11 +434,11 @@ static void test_q8(void) {
  * invariances and uses these kernels. */
 /* q8k_gemm of each level: every (row, token) value bitwise equal to scale · the reference dot,
  * for row counts around the 8-row panels, token counts around the 4-token step, super-block
- * counts around the K-block, strided x and y; rows mix random bytes with all-ones bytes (the
- * largest values, scales and minimums) and activations mix random bytes with ±127 (the int16
- * sums' worst case), with consistent bsums / bs32 as the quantizer makes them. */
+ * counts around the 16-super-block K-block, strided x and y; rows mix random bytes with all-ones
+ * bytes (the largest values, scales and minimums) and activations mix random bytes with ±127 (the
+ * int16 sums' worst case), with consistent bsums / bs32 as the quantizer makes them. */
 static void q8k_gemm_check(nemo_dtype t, const nemo_kernels *ks[], int nl) {
-    enum { MAXR = 25, MAXT = 9, MAXB = 9, LDX = MAXB + 1, LDY = MAXR + 3 };
+    enum { MAXR = 25, MAXT = 9, MAXB = 33, LDX = MAXB + 1, LDY = MAXR + 3 };
     const uint64_t rb = nemo_dtype_bytes(t, 256 * MAXB);
     uint8_t *w = malloc(rb * MAXR);
     static nemo_q8k_act x[MAXT * LDX];
@@ -469,7 +469,8 @@ static void q8k_gemm_check(nemo_dtype t, const nemo_kernels *ks[], int nl) {
         for (int j = 0; j < 8; j++)
             x[i].bs32[j] = (int16_t)(x[i].bsums[2 * j] + x[i].bsums[2 * j + 1]);
     }
-    static const int NR[] = {1, 7, 8, 9, 16, 25}, NT[] = {1, 3, 4, 5, 9}, NB[] = {1, 4, 5, 9};
+    static const int NR[] = {1, 7, 8, 9, 16, 25}, NT[] = {1, 3, 4, 5, 9},
+                     NB[] = {1, 5, 16, 33}; /* K-blocks of 16 */
     for (int l = 0; l < nl; l++) {
         if (!ks[l]->q8k_gemm[t]) continue;
         for (int a = 0; a < 6; a++)
