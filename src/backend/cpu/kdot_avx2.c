@@ -2,8 +2,10 @@
  * activations (q8k.h; NEMO_MATMUL=q8), ggml's scheme: maddubs of unsigned weight bytes × signed
  * activation bytes into int16 pairs, madd by the sub-block scale into int32. The int32 sums per
  * super-block are exact, and the float steps after them are the reference's, so each result is
- * bitwise equal to nemo_q8k_dot_ref. The 4-token forms decode each weight chunk once for four
- * tokens (prefill) and give each token exactly the 1-token result. */
+ * bitwise equal to nemo_q8k_dot_ref. The 1-token forms use the per-super-block cores of
+ * kquant_avx2_inl.h four super-blocks at a time; the 4-token forms decode each weight chunk once
+ * for four tokens and give each token exactly the 1-token result (the matmul now prefers
+ * q8k_gemm, kgemm_avx2.c, for both). Also the AVX2 Q8_K activation quantizer. */
 #include "backend/cpu/kernels.h"
 
 #if defined(__x86_64__) || defined(__i386__)
