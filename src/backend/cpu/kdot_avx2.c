@@ -112,7 +112,7 @@ NEMO_AVX2 static inline AI float dot1(const int Q, const uint8_t *b, const nemo_
             else
                 kq_block45(Q, bk[u], x + u, kq_bs32(x + u), &acc[u], &mac[u]);
         }
-        const __m128 xv = _mm_loadu_ps(xd);
+        const __m128 xv = _mm_setr_ps(xd[0], xd[1], xd[2], xd[3]); /* no store-forward stall */
         float a[4], m[4];
         _mm_storeu_ps(a, _mm_mul_ps(_mm_mul_ps(kq_f16x4(bk, Q == 6 ? 208 : 0), xv),
                                     _mm_cvtepi32_ps(kq_hsum4(acc))));

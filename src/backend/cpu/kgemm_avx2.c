@@ -97,7 +97,7 @@ NEMO_AVX2 static inline AI __m256i chunk(const int Q, const uint8_t *b, int j) {
 NEMO_AVX2 static inline AI __m256i rows32(const uint8_t *const b[8], int o) {
     int32_t v[8];
     for (int r = 0; r < 8; r++) memcpy(&v[r], b[r] + o, 4);
-    return _mm256_loadu_si256((const __m256i *)v);
+    return _mm256_setr_epi32(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]); /* in registers */
 }
 
 /* byte k of each 32-bit lane, as the int16 pair (v, v): zero-extended (Q4_K / Q5_K's 6-bit
@@ -128,7 +128,8 @@ NEMO_AVX2 static inline AI __m256i pair_s8(__m256i v, int k, int hi) {
 NEMO_AVX2 static inline AI __m256 rows_f16(const uint8_t *const b[8], int o) {
     uint16_t h[8];
     for (int r = 0; r < 8; r++) memcpy(&h[r], b[r] + o, 2);
-    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)h));
+    return _mm256_cvtph_ps(_mm_setr_epi16((short)h[0], (short)h[1], (short)h[2], (short)h[3],
+                                          (short)h[4], (short)h[5], (short)h[6], (short)h[7]));
 }
 
 /* super-block blk of the eight rows at w → tile */

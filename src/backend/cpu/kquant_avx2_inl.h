@@ -45,9 +45,11 @@ NEMO_AVX2 static inline KQ_AI __m128i kq_hsum4x(const __m128i a[4]) {
 
 /* the f16 at byte offset o of four super-blocks */
 NEMO_AVX2 static inline KQ_AI __m128 kq_f16x4(const uint8_t *const b[4], int o) {
-    uint16_t h[8] = {0};
+    uint16_t h[4];
     for (int r = 0; r < 4; r++) memcpy(&h[r], b[r] + o, 2);
-    return _mm_cvtph_ps(_mm_loadu_si128((const __m128i *)h));
+    /* built in registers: a stack array read back as one vector stalls store forwarding */
+    return _mm_cvtph_ps(
+        _mm_setr_epi16((short)h[0], (short)h[1], (short)h[2], (short)h[3], 0, 0, 0, 0));
 }
 
 /* the 32-value sums bs32 (8 int16) */
