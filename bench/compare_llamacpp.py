@@ -151,6 +151,9 @@ def main():
         pass
     print(f"machine: {cpu}, {os.cpu_count()} CPUs; model: NeMo 12B layer shapes, {a.layers} "
           f"layers, vocab {VOCAB}; llama.cpp: {lb or 'llama-cpp-python (llama-bench not found)'}")
+    # nemo inherits this environment (NEMO_MATMUL, NEMO_CPU): say what it runs with
+    mode = os.environ.get("NEMO_MATMUL")
+    print(f"nemo (NEMO_MATMUL={mode or 'unset'}): " + sh([NEMO, "cpu"]).strip().splitlines()[0])
     print("memory read bandwidth (bench/membw.c, 1 GiB, best of 5) at the start: " +
           ", ".join(f"{t} thread(s) {bw[t]:.2f} GB/s" for t in threads) +
           "; measured again before each type (the bw column), since a shared machine's load "

@@ -6,6 +6,7 @@
  *
  *   make bench-kernels && build/release/bench/kernel_bench [--quick]   (--quick: SmolLM2 shape
  * only)
+ *   build/release/bench/kernel_bench --only DTYPE   (the full table for one dtype, e.g. Q4_0)
  *   build/release/bench/kernel_bench --prefill [tokens [DTYPE]]   (prefill matmul GFLOP/s and
  * tokens/s per dtype on NeMo's shapes, 1 thread, default and q8 activations; tokens default 64)
  *
@@ -165,6 +166,7 @@ int main(int argc, char **argv) {
     if (argc > 1 && !strcmp(argv[1], "--prefill"))
         return prefill_main(argc > 2 ? atoi(argv[2]) : 64, argc > 3 ? argv[3] : NULL);
     int quick = argc > 1 && !strcmp(argv[1], "--quick");
+    const char *only = argc > 2 && !strcmp(argv[1], "--only") ? argv[2] : NULL;
     static const nemo_dtype types[] = {
         NEMO_DTYPE_Q8_0, NEMO_DTYPE_Q4_K, NEMO_DTYPE_BF16, NEMO_DTYPE_F16,     NEMO_DTYPE_Q4_0,
         NEMO_DTYPE_Q4_1, NEMO_DTYPE_Q6_K, NEMO_DTYPE_Q5_K, NEMO_DTYPE_F8_E4M3, NEMO_DTYPE_F32};
@@ -191,6 +193,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < PREFILL * 14336; i++) x[i] = (float)((int)(xrand() % 2001) - 1000) / 1000;
     for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
         nemo_dtype t = types[ti];
+        if (only && strcmp(only, nemo_dtype_name(t))) continue;
         for (int si = first; si < n_shapes; si++) {
             int cols = shapes[si][0], rows = shapes[si][1];
             if (cols % nemo_dtype_info(t)->block_elems) continue; /* K types need 256 | cols */

@@ -333,9 +333,9 @@ static void test_matmul(void) {
 }
 
 /* q8 activations (NEMO_MATMUL=q8): the quantizer follows ggml's reference; every level's integer
- * dot is within 1e-5·Σ|w·x| of the scalar reference (lane order differs), which is within
- * 1e-2·Σ|w·x| of the f32 product (activation rounding: at most half a step of max|x|/127 per
- * block); the matmul keeps the invariances. */
+ * dot is bitwise equal to the scalar reference (exact integer block sums, the reference's float
+ * steps in its order), which is within 1e-2·Σ|w·x| of the f32 product (activation rounding: at
+ * most half a step of max|x|/127 per block); the matmul keeps the invariances. */
 static void test_q8(void) {
     enum { N = 7 * 32, ROWS = 13, NTOK = 5 };
     float x[NTOK * N], back[N];
@@ -357,6 +357,7 @@ static void test_q8(void) {
         float dt = amax / 127, tol = 0.5f * dt + 127 * fabsf(d - dt) + 1e-9f;
         for (int j = 0; j < 32; j++) CHECK(fabsf(back[b * 32 + j] - x[b * 32 + j]) <= tol);
         CHECK(fabsf(nemo_f16_to_f32(q[b].s) - dt * sum) <= 1e-3f * fabsf(dt * sum) + 6e-8f);
+        CHECK(q[b].sum == sum);
     }
     const nemo_kernels *ks[NEMO_CPU_LEVELS];
     int nl = n_levels(ks);
@@ -382,25 +383,19 @@ static void test_q8(void) {
                           nemo_dtype_name(t), ref, exact);
                 for (int l = 0; l < nl; l++) {
                     float got = ks[l]->q8_dot[t](wb + r * rb, q + tk * (N / 32), N);
-                    CHECK_MSG(fabs(got - ref) <= 1e-5 * mag + 1e-30, "%s %s: %g vs ref %g",
+                    CHECK_MSG(test_same_bits(got, ref), "%s %s: %g vs ref %g",
                               nemo_cpu_level_name(ks[l]->level), nemo_dtype_name(t), got, ref);
                 }
             }
         }
-        /* the 4-token kernels: each token bitwise equal to the 1-token kernel (odd and even
-         * block counts: the two accumulators) */
+        /* every block count (groups of 8 blocks and shorter ones) */
         for (int l = 0; l < nl; l++)
-            for (int nbk = 1; nbk <= N / 32 && ks[l]->q8_dot4[t]; nbk++)
-                for (int r = 0; r < ROWS; r++) {
-                    float o[4];
-                    ks[l]->q8_dot4[t](wb + r * rb, q + 1, N / 32, 32 * nbk, o);
-                    for (int tk = 0; tk < 4; tk++)
-                        CHECK_MSG(test_same_bits(o[tk],
-                                                 ks[l]->q8_dot[t](wb + r * rb,
-                                                                  q + 1 + tk * (N / 32), 32 * nbk)),
-                                  "%s %s q8_dot4 blocks %d token %d",
-                                  nemo_cpu_level_name(ks[l]->level), nemo_dtype_name(t), nbk, tk);
-                }
+            for (int nbk = 1; nbk <= N / 32; nbk++)
+                for (int r = 0; r < ROWS; r++)
+                    CHECK_MSG(test_same_bits(ks[l]->q8_dot[t](wb + r * rb, q + 1, 32 * nbk),
+                                             nemo_q8_dot_ref(t, wb + r * rb, q + 1, 32 * nbk)),
+                              "%s %s q8_dot blocks %d", nemo_cpu_level_name(ks[l]->level),
+                              nemo_dtype_name(t), nbk);
         nemo_wmat W = {wb, t, ROWS, N, rb, 1.0f};
         nemo_kernels_set_q8(1);
         for (int l = 0; l < nl; l++) {
@@ -424,6 +419,73 @@ static void test_q8(void) {
     free(scratch);
     nemo_pool_free(p1);
     nemo_pool_free(p3);
+}
+
+/* The AVX2 activation quantizer writes the reference's bytes: random blocks, an all-zero one,
+ * tiny ones (subnormal fp16 scales) and ties (x·(1/d) exactly k + 1/2, which roundf takes away
+ * from zero). */
+static void test_q8_quantize(void) {
+    if (!nemo_kernels_for(NEMO_CPU_AVX2)) {
+        printf("  (no AVX2: skipped)\n");
+        return;
+    }
+    enum { NB = 64 };
+    static float x[NB * 32];
+    static nemo_q8_act a[NB], b[NB];
+    for (int i = 0; i < NB * 32; i++) x[i] = frand() * (i < 16 * 32 ? 1.0f : 1e-6f);
+    for (int i = 32; i < 64; i++) x[i] = 0;
+    for (int i = 64; i < 96; i++) x[i] = (float)(i - 80) + 0.5f; /* amax 15.5: not ties */
+    x[96] = 127; /* d = 1: every x[j] + 1/2 is a tie */
+    for (int i = 97; i < 128; i++) x[i] = (float)(i - 112) + 0.5f;
+    x[128] = -127;
+    for (int i = 129; i < 160; i++) x[i] = -(float)(i - 129) * 0.5f;
+    nemo_q8_quantize_ref(x, a, NB * 32);
+    nemo_q8_quantize_avx2(x, b, NB * 32);
+    CHECK(a[3].qs[0] == 127 && a[3].qs[1] == -15 && a[3].qs[2] == -14); /* -14.5, -13.5 */
+    CHECK(memcmp(a, b, sizeof a) == 0);
+}
+
+/* The register-blocked q8 gemm: every (row, token) value bitwise equal to scale · q8_dot, for
+ * row counts that leave short tiles, odd token counts (1 takes the decode path), block counts
+ * below, at and across the kernel's chunking, strided x and y; y outside the nr × nt values
+ * is left alone. */
+static void test_q8_gemm(void) {
+    enum { MAXB = 70, MAXR = 19, MAXT = 6, LDX = MAXB + 3, LDY = MAXR + 5 };
+    static const int NB[] = {1, 7, 8, 9, 32, 33, 70}, NR[] = {1, 5, 8, 13, 19}, NT[] = {1, 2, 3, 6};
+    static float x[MAXT * MAXB * 32], y[MAXT * LDY];
+    static nemo_q8_act q[MAXT * LDX];
+    for (int i = 0; i < MAXT * MAXB * 32; i++) x[i] = frand() * (i % 96 < 32 ? 1.0f : 0.01f);
+    for (int t = 0; t < MAXT; t++) nemo_q8_quantize(x + t * MAXB * 32, q + t * LDX, MAXB * 32);
+    const nemo_kernels *ks[NEMO_CPU_LEVELS];
+    int nl = n_levels(ks);
+    static const nemo_dtype QT[] = {NEMO_DTYPE_Q8_0, NEMO_DTYPE_Q4_0, NEMO_DTYPE_Q4_1};
+    for (int qi = 0; qi < 3; qi++) {
+        nemo_dtype t = QT[qi];
+        uint64_t rb = nemo_dtype_bytes(t, MAXB * 32);
+        uint8_t *wb = malloc(rb * MAXR);
+        for (int r = 0; r < MAXR; r++) fill_row(t, wb + r * rb, MAXB * 32, 1);
+        for (int l = 0; l < nl; l++) {
+            if (!ks[l]->q8_gemm[t]) continue;
+            for (size_t bi = 0; bi < sizeof NB / sizeof NB[0]; bi++)
+                for (size_t ri = 0; ri < sizeof NR / sizeof NR[0]; ri++)
+                    for (size_t ti = 0; ti < sizeof NT / sizeof NT[0]; ti++) {
+                        int n = 32 * NB[bi], nr = NR[ri], nt = NT[ti], bad = 0;
+                        for (int i = 0; i < MAXT * LDY; i++) y[i] = -7.0f;
+                        ks[l]->q8_gemm[t](wb, (int64_t)rb, nr, q, LDX, nt, n, y, LDY, 0.75f);
+                        for (int tk = 0; tk < MAXT; tk++)
+                            for (int r = 0; r < LDY; r++) {
+                                float want = -7.0f;
+                                if (tk < nt && r < nr)
+                                    want = 0.75f * ks[l]->q8_dot[t](wb + r * rb, q + tk * LDX, n);
+                                bad += !test_same_bits(y[tk * LDY + r], want);
+                            }
+                        CHECK_MSG(!bad, "%s %s q8_gemm blocks %d rows %d tokens %d: %d wrong",
+                                  nemo_cpu_level_name(ks[l]->level), nemo_dtype_name(t), NB[bi], nr,
+                                  nt, bad);
+                    }
+        }
+        free(wb);
+    }
 }
 
 /* Q8_K activations for K-quants (NEMO_MATMUL=q8): the quantizer follows ggml's reference (the
@@ -622,6 +684,8 @@ int main(void) {
     RUN(test_axpy);
     RUN(test_matmul);
     RUN(test_q8);
+    RUN(test_q8_quantize);
+    RUN(test_q8_gemm);
     RUN(test_q8k);
     return test_finish();
 }

@@ -56,8 +56,8 @@ typedef struct nemo_kernels {
     /* fused decode kernel per dtype: sum row[i]·x[i] straight from the encoded row, bitwise
      * equal to dot(to_f32(row), x); NULL: convert, then dot */
     nemo_dot_row_fn dot_row[NEMO_DTYPE_COUNT];
-    /* integer dot with q8 activations (quant_act.h), used when nemo_kernels_q8() is on; within
-     * rounding of nemo_q8_dot_ref (lane order differs); NULL: the f32 path for that dtype */
+    /* integer dot with q8 activations (quant_act.h), used when nemo_kernels_q8() is on; bitwise
+     * equal to nemo_q8_dot_ref at every level; NULL: the f32 path for that dtype */
     nemo_q8_dot_fn q8_dot[NEMO_DTYPE_COUNT];
     /* the same for four tokens at once (x + t·ldx blocks: token t), out[t] bitwise equal to
      * q8_dot of token t; NULL: q8_dot per token */
@@ -98,16 +98,16 @@ const nemo_kernels *nemo_kernels_avx512(void);
 /* The AVX2 register-blocked gemm (gemm_avx2.c; x86 only), shared by the AVX-512 table. */
 void nemo_gemm_avx2(const float *w, int64_t ldw, int nr, const float *x, int64_t ldx, int nt,
                     int64_t n, float *y, int64_t ldy, float scale);
-/* The AVX2 q8_1 integer dots, 1 and 4 tokens (q8dot_avx2.c; x86 only). */
+/* The AVX2 q8_1 integer dot and gemm (q8dot_avx2.c; x86 only), shared by the AVX-512 table. */
 float nemo_q8_0_q8_avx2(const void *row, const nemo_q8_act *x, int64_t n);
 float nemo_q4_0_q8_avx2(const void *row, const nemo_q8_act *x, int64_t n);
 float nemo_q4_1_q8_avx2(const void *row, const nemo_q8_act *x, int64_t n);
-void nemo_q8_0_q8x4_avx2(const void *row, const nemo_q8_act *x, int64_t ldx, int64_t n,
-                         float out[4]);
-void nemo_q4_0_q8x4_avx2(const void *row, const nemo_q8_act *x, int64_t ldx, int64_t n,
-                         float out[4]);
-void nemo_q4_1_q8x4_avx2(const void *row, const nemo_q8_act *x, int64_t ldx, int64_t n,
-                         float out[4]);
+void nemo_q8_0_q8gemm_avx2(const void *w, int64_t row_bytes, int nr, const nemo_q8_act *x,
+                           int64_t ldx, int nt, int64_t n, float *y, int64_t ldy, float scale);
+void nemo_q4_0_q8gemm_avx2(const void *w, int64_t row_bytes, int nr, const nemo_q8_act *x,
+                           int64_t ldx, int nt, int64_t n, float *y, int64_t ldy, float scale);
+void nemo_q4_1_q8gemm_avx2(const void *w, int64_t row_bytes, int nr, const nemo_q8_act *x,
+                           int64_t ldx, int nt, int64_t n, float *y, int64_t ldy, float scale);
 /* The AVX2 K-quant × Q8_K integer dots (kdot_avx2.c; x86 only). */
 float nemo_q4_k_q8k_avx2(const void *row, const nemo_q8k_act *x, int64_t n);
 float nemo_q5_k_q8k_avx2(const void *row, const nemo_q8k_act *x, int64_t n);

@@ -185,11 +185,11 @@ static const nemo_kernels K = {
             [NEMO_DTYPE_Q4_0] = nemo_q4_0_q8_avx2,
             [NEMO_DTYPE_Q4_1] = nemo_q4_1_q8_avx2,
         },
-    .q8_dot4 =
+    .q8_gemm =
         {
-            [NEMO_DTYPE_Q8_0] = nemo_q8_0_q8x4_avx2,
-            [NEMO_DTYPE_Q4_0] = nemo_q4_0_q8x4_avx2,
-            [NEMO_DTYPE_Q4_1] = nemo_q4_1_q8x4_avx2,
+            [NEMO_DTYPE_Q8_0] = nemo_q8_0_q8gemm_avx2,
+            [NEMO_DTYPE_Q4_0] = nemo_q4_0_q8gemm_avx2,
+            [NEMO_DTYPE_Q4_1] = nemo_q4_1_q8gemm_avx2,
         },
     .q8k_dot =
         {

@@ -152,7 +152,7 @@ static void q8_matmul_worker(void *p, int ith, int nth) {
     nemo_q8_dot_fn dot = c->k->q8_dot[W->dtype];
     nemo_q8_dot4_fn dot4 = c->k->q8_dot4[W->dtype];
     nemo_q8_gemm_fn gemm = c->k->q8_gemm[W->dtype];
-    if (gemm && c->n > 1) {
+    if (gemm) { /* decode too: 8-row tiles read 8 rows at once (q8_dot: the 1-row form) */
         gemm((const uint8_t *)W->data + (uint64_t)lo * W->row_bytes, (int64_t)W->row_bytes,
              (int)(hi - lo), q, nb, c->n, cols, c->y + lo, rows, W->scale);
         return;

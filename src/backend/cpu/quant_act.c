@@ -2,6 +2,8 @@
  * integer dot products of Q8_0 / Q4_0 / Q4_1 rows with it. */
 #include "backend/cpu/quant_act.h"
 
+#include "backend/cpu/kernels.h"
+
 #include <math.h>
 
 #ifdef __clang__
@@ -9,6 +11,16 @@
 #endif
 
 void nemo_q8_quantize(const float *x, nemo_q8_act *y, int64_t n) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (nemo_kernels_get()->level >= NEMO_CPU_AVX2) {
+        nemo_q8_quantize_avx2(x, y, n);
+        return;
+    }
+#endif
+    nemo_q8_quantize_ref(x, y, n);
+}
+
+void nemo_q8_quantize_ref(const float *x, nemo_q8_act *y, int64_t n) {
     for (int64_t b = 0; b < n / 32; b++, x += 32, y++) {
         float amax = 0;
         for (int j = 0; j < 32; j++) amax = fmaxf(amax, fabsf(x[j]));
@@ -18,8 +30,11 @@ void nemo_q8_quantize(const float *x, nemo_q8_act *y, int64_t n) {
             y->qs[j] = (int8_t)roundf(x[j] * id);
             sum += y->qs[j];
         }
+        y->sum = sum;
         y->d = nemo_f32_to_f16(d);
         y->s = nemo_f32_to_f16((float)sum * d);
+        y->df = nemo_f16_to_f32(y->d);
+        y->sf = nemo_f16_to_f32(y->s);
     }
 }
 
