@@ -105,6 +105,8 @@ NEMO_AVX2 static inline AI float dot1(const int Q, const uint8_t *b, const nemo_
             acc[u] = _mm256_setzero_si256();
             mac[u] = _mm_setzero_si128();
         }
+        /* 2 KB ahead: the hardware prefetcher alone left DRAM-resident rows ~10 % slower */
+        for (int o = 0; o < 4 * bb; o += 64) _mm_prefetch((const char *)b + 2048 + o, _MM_HINT_T0);
         for (int u = 0; u < k; u++) {
             xd[u] = x[u].d;
             if (Q == 6)

@@ -21,7 +21,7 @@
 #include "backend/cpu/kernels.h"
 
 #if defined(__x86_64__) || defined(__i386__)
-#include "backend/cpu/kquant_avx2_inl.h"
+#include "backend/cpu/kernels_avx2_inl.h"
 
 #include <string.h>
 
@@ -30,7 +30,7 @@
  * tree over all steps and spills the products */
 #define KEEP(v) __asm__("" : "+x"(v))
 
-enum { KB = 16, PF = 2048 }; /* super-blocks per K-block (tiles: 2 x 16 x 2.9 KB, stack) */
+enum { KB = 16 }; /* super-blocks per K-block (tiles: 2 x 16 x 2.9 KB, stack) */
 
 typedef struct {
     _Alignas(32) uint8_t q[64][32]; /* step s (values 4s..4s+3): row r's values at bytes 4r.. */
@@ -277,41 +277,10 @@ NEMO_AVX2 static inline AI void panels(const int Q, const int P, ktile tiles[2][
         run(Q, P, 1, tiles[0], kn, x + t * ldx + k0, ldx, y + t * ldy, ldy, first, last, scale);
 }
 
-/* ---- one token (decode): no tile (each weight byte is used once), four rows at a time sharing
- * the activations, their int32 sums gathered into one vector (kquant_avx2_inl.h), the float
- * steps on four lanes. */
-
-/* rows w[0..3] (row_bytes apart) times one token: lane r = the reference's sum for row r */
-NEMO_AVX2 static inline AI __m128 gemv4(const int Q, const uint8_t *w, int64_t row_bytes,
-                                        const nemo_q8k_act *x, int64_t nb) {
-    const int64_t bb = Q == 4 ? 144 : Q == 5 ? 176 : 210;
-    __m128 sum = _mm_setzero_ps();
-    for (int64_t i = 0; i < nb; i++, x++) {
-        const uint8_t *b[4];
-        for (int r = 0; r < 4; r++) {
-            b[r] = w + r * row_bytes + i * bb;
-            /* four short streams: fetch PF bytes ahead in each (the hardware prefetcher ramps
-             * up too slowly on rows of a few KB) */
-            for (int o = 0; o < bb; o += 64) _mm_prefetch((const char *)b[r] + PF + o, _MM_HINT_T0);
-        }
-        __m256i acc[4];
-        const __m128 xd = _mm_set1_ps(x->d);
-        if (Q == 6) {
-            for (int r = 0; r < 4; r++) acc[r] = kq_block6(b[r], x);
-            sum = _mm_add_ps(
-                sum, _mm_mul_ps(_mm_mul_ps(kq_f16x4(b, 208), xd), _mm_cvtepi32_ps(kq_hsum4(acc))));
-        } else {
-            __m128i mac[4];
-            const __m128i bs = kq_bs32(x);
-            for (int r = 0; r < 4; r++) kq_block45(Q, b[r], x, bs, &acc[r], &mac[r]);
-            sum = _mm_sub_ps(
-                _mm_add_ps(sum, _mm_mul_ps(_mm_mul_ps(kq_f16x4(b, 0), xd),
-                                           _mm_cvtepi32_ps(kq_hsum4(acc)))),
-                _mm_mul_ps(_mm_mul_ps(kq_f16x4(b, 2), xd), _mm_cvtepi32_ps(kq_hsum4x(mac))));
-        }
-    }
-    return sum;
-}
+/* One token (decode) goes row by row through the 1-token kernel (kdot_avx2.c): a single
+ * sequential stream with software prefetch read DRAM-resident weights faster (Q4_K 9.3-9.6,
+ * Q6_K 12.2-12.5 GB/s) than four rows at a time sharing the activations (7.4-8.2, 7.0-7.6), which
+ * only won while the matrix stayed in cache. */
 
 NEMO_AVX2 static inline AI void kgemm(const int Q, const uint8_t *w, int64_t row_bytes, int nr,
                                       const nemo_q8k_act *x, int64_t ldx, int nt, int64_t n,
@@ -319,15 +288,8 @@ NEMO_AVX2 static inline AI void kgemm(const int Q, const uint8_t *w, int64_t row
     const int64_t nb = n / 256, bb = Q == 4 ? 144 : Q == 5 ? 176 : 210;
     const int np = nr / 8;
     ktile tiles[2][KB];
-    if (nt == 1) { /* decode */
-        int r = 0;
-        /* Q6_K streams its 210-byte blocks faster from DRAM one row at a time (measured) */
-        for (; Q != 6 && r + 4 <= nr && nb; r += 4) {
-            const uint8_t *wr = w + (int64_t)r * row_bytes;
-            const __m128 v = gemv4(Q, wr, row_bytes, x, nb);
-            _mm_storeu_ps(y + r, _mm_mul_ps(_mm_set1_ps(scale), v));
-        }
-        for (; r < nr; r++) {
+    if (nt == 1) { /* decode: row by row (see above) */
+        for (int r = 0; r < nr; r++) {
             const uint8_t *row = w + (int64_t)r * row_bytes;
             y[r] = scale * (Q == 4   ? nemo_q4_k_q8k_avx2(row, x, n)
                             : Q == 5 ? nemo_q5_k_q8k_avx2(row, x, n)

@@ -1,8 +1,8 @@
-/* kquant_avx2_inl.h — per-super-block integer cores of the K-quant × Q8_K dots, shared by the
- * 1-token dots (kdot_avx2.c) and the 4-row decode path of the gemm (kgemm_avx2.c). Each returns
- * the exact int32 sums of one super-block as vector lanes still to be added up; callers gather
- * four super-blocks' (or four rows') sums into one vector with hsum4 and run the reference's
- * float steps on four lanes at once. Include only from files whose functions carry NEMO_AVX2. */
+/* kquant_avx2_inl.h — per-super-block integer cores of the K-quant × Q8_K 1-token dots
+ * (kdot_avx2.c). Each returns the exact int32 sums of one super-block as vector lanes still to be
+ * added up; the caller gathers four super-blocks' sums into one vector with kq_hsum4 and runs the
+ * reference's float products on four lanes at once. Include only from files whose functions
+ * carry NEMO_AVX2. */
 #ifndef NEMO_KQUANT_AVX2_INL_H
 #define NEMO_KQUANT_AVX2_INL_H
 
