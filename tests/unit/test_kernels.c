@@ -564,6 +564,69 @@ static void test_q8_gemm(void) {
  * is within the activation-rounding bound of the f32 product: Σ_blocks Σ|w|·(max|x|/254) (half
  * a quantization step per value), plus 1e-5·Σ|w·x| for f32 rounding; the matmul keeps the
  * invariances and uses these kernels. */
+/* q8k_gemm of each level: every (row, token) value bitwise equal to scale · the reference dot,
+ * for row counts around the 8-row panels, token counts around the 4-token step, super-block
+ * counts around the 16-super-block K-block, strided x and y; rows mix random bytes with all-ones
+ * bytes (the largest values, scales and minimums) and activations mix random bytes with ±127 (the
+ * int16 sums' worst case), with consistent bsums / bs32 as the quantizer makes them. */
+static void q8k_gemm_check(nemo_dtype t, const nemo_kernels *ks[], int nl) {
+    enum { MAXR = 25, MAXT = 9, MAXB = 33, LDX = MAXB + 1, LDY = MAXR + 3 };
+    const uint64_t rb = nemo_dtype_bytes(t, 256 * MAXB);
+    uint8_t *w = malloc(rb * MAXR);
+    static nemo_q8k_act x[MAXT * LDX];
+    static float y[MAXT * LDY];
+    for (int r = 0; r < MAXR; r++) {
+        fill_row(t, w + r * rb, 256 * MAXB, 1);
+        if (r % 3 == 1) /* all-ones values, scales and minimums; d fields stay finite */
+            for (int b = 0; b < MAXB; b++) {
+                uint8_t *blk = w + r * rb + b * (rb / MAXB);
+                const int d_at = t == NEMO_DTYPE_Q6_K ? 208 : 0,
+                          d_len = t == NEMO_DTYPE_Q6_K ? 2 : 4;
+                for (uint64_t i = 0; i < rb / MAXB; i++)
+                    if ((int)i < d_at || (int)i >= d_at + d_len) blk[i] = 0xFF;
+                if (t == NEMO_DTYPE_Q6_K && b % 2) memset(blk + 192, 0x80, 16); /* scales -128 */
+            }
+    }
+    for (int i = 0; i < MAXT * LDX; i++) {
+        x[i].d = frand();
+        for (int j = 0; j < 256; j++) {
+            const int v = (int)(urand() % 255) - 127;
+            x[i].qs[j] = (int8_t)(i % 4 == 1 ? 127 : i % 4 == 2 ? (j % 2 ? -127 : 127) : v);
+        }
+        for (int g = 0; g < 16; g++) {
+            int s = 0;
+            for (int j = 0; j < 16; j++) s += x[i].qs[16 * g + j];
+            x[i].bsums[g] = (int16_t)s;
+        }
+        for (int j = 0; j < 8; j++)
+            x[i].bs32[j] = (int16_t)(x[i].bsums[2 * j] + x[i].bsums[2 * j + 1]);
+    }
+    static const int NR[] = {1, 7, 8, 9, 16, 25}, NT[] = {1, 3, 4, 5, 9},
+                     NB[] = {1, 5, 16, 33}; /* K-blocks of 16 */
+    for (int l = 0; l < nl; l++) {
+        if (!ks[l]->q8k_gemm[t]) continue;
+        for (int a = 0; a < 6; a++)
+            for (int b = 0; b < 5; b++)
+                for (int c = 0; c < 4; c++) {
+                    const int nr = NR[a], nt = NT[b];
+                    const int64_t n = 256 * NB[c];
+                    for (int i = 0; i < MAXT * LDY; i++) y[i] = NAN;
+                    ks[l]->q8k_gemm[t](w, (int64_t)rb, nr, x, LDX, nt, n, y, LDY, 0.375f);
+                    int bad = 0;
+                    for (int tk = 0; tk < nt; tk++)
+                        for (int r = 0; r < nr; r++) {
+                            const float want =
+                                0.375f * nemo_q8k_dot_ref(t, w + r * rb, x + tk * LDX, n);
+                            bad += !test_same_bits(y[tk * LDY + r], want);
+                        }
+                    CHECK_MSG(!bad, "%s %s q8k_gemm rows %d tokens %d n %lld: %d values differ",
+                              nemo_cpu_level_name(ks[l]->level), nemo_dtype_name(t), nr, nt,
+                              (long long)n, bad);
+                }
+    }
+    free(w);
+}
+
 static void test_q8k(void) {
     enum { N = 3 * 256, ROWS = 9, NTOK = 5 };
     static float x[NTOK * N], wf[N];
@@ -588,9 +651,31 @@ static void test_q8k(void) {
             for (int j = 0; j < 16; j++) s += q[b].qs[16 * g + j];
             CHECK(q[b].bsums[g] == s);
         }
+        for (int j = 0; j < 8; j++)
+            CHECK(q[b].bs32[j] == q[b].bsums[2 * j] + q[b].bsums[2 * j + 1]);
     }
     const nemo_kernels *ks[NEMO_CPU_LEVELS];
     int nl = n_levels(ks);
+    { /* every level's quantizer gives the reference's blocks bit for bit: random magnitudes,
+         ties of |x| with both signs (the first one sets the sign), tiny and zero blocks */
+        enum { NB = 12 };
+        static float xs[NB * 256];
+        static nemo_q8k_act want[NB], got[NB];
+        for (int i = 0; i < NB * 256; i++) xs[i] = frand() * ldexpf(1, (i / 256) * 3 - 20);
+        xs[256 + 7] = 3, xs[256 + 9] = -3; /* tie: +3 first */
+        xs[512 + 5] = -5, xs[512 + 200] = 5;
+        for (int i = 768; i < 1024; i++) xs[i] = 0;
+        for (int i = 1024; i < 1280; i++) xs[i] = (i % 3 - 1) * 0.5f; /* many ties, halves */
+        nemo_q8k_quantize_ref(xs, want, NB * 256);
+        CHECK(want[1].d < 0 && want[2].d > 0 && want[3].d == 0);
+        for (int l = 0; l < nl; l++) {
+            if (!ks[l]->q8k_quantize) continue;
+            memset(got, 0x5a, sizeof got);
+            ks[l]->q8k_quantize(xs, got, NB * 256);
+            CHECK_MSG(memcmp(got, want, sizeof got) == 0, "%s q8k_quantize differs",
+                      nemo_cpu_level_name(ks[l]->level));
+        }
+    }
     static const nemo_dtype QT[] = {NEMO_DTYPE_Q4_K, NEMO_DTYPE_Q5_K, NEMO_DTYPE_Q6_K};
     nemo_pool *p1 = nemo_pool_create(1), *p3 = nemo_pool_create(3);
     float *scratch = malloc(sizeof(float) * (size_t)nemo_cpu_matmul_scratch(3, NTOK, N));
@@ -633,6 +718,7 @@ static void test_q8k(void) {
                               "%s %s q8k_dot4 token %d", nemo_cpu_level_name(ks[l]->level),
                               nemo_dtype_name(t), tk);
             }
+        q8k_gemm_check(t, ks, nl);
         nemo_wmat W = {wb, t, ROWS, N, rb, 1.0f};
         nemo_kernels_set_q8(1);
         for (int l = 0; l < nl; l++) {

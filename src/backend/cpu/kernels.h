@@ -93,6 +93,8 @@ typedef struct nemo_kernels {
      * q8_dot4 / q8_dot (q8k_dot4 / q8k_dot) per row */
     nemo_q8_gemm_fn q8_gemm[NEMO_DTYPE_COUNT];
     nemo_q8k_gemm_fn q8k_gemm[NEMO_DTYPE_COUNT];
+    /* Q8_K activation quantization, bitwise equal to nemo_q8k_quantize_ref; NULL: that */
+    void (*q8k_quantize)(const float *x, nemo_q8k_act *y, int64_t n);
 } nemo_kernels;
 
 /* The table in use (level nemo_cpu_level_active(), or the one set by nemo_kernels_use). */
@@ -151,5 +153,14 @@ void nemo_q5_k_q8kx4_avx2(const void *row, const nemo_q8k_act *x, int64_t ldx, i
                           float out[4]);
 void nemo_q6_k_q8kx4_avx2(const void *row, const nemo_q8k_act *x, int64_t ldx, int64_t n,
                           float out[4]);
+void nemo_q8k_quantize_avx2(const float *x, nemo_q8k_act *y, int64_t n);
+/* The AVX2 K-quant × Q8_K register-blocked prefill (kgemm_avx2.c; x86 only; contract at
+ * nemo_q8k_gemm_fn). */
+void nemo_q4_k_q8k_gemm_avx2(const void *w, int64_t row_bytes, int nr, const nemo_q8k_act *x,
+                             int64_t ldx, int nt, int64_t n, float *y, int64_t ldy, float scale);
+void nemo_q5_k_q8k_gemm_avx2(const void *w, int64_t row_bytes, int nr, const nemo_q8k_act *x,
+                             int64_t ldx, int nt, int64_t n, float *y, int64_t ldy, float scale);
+void nemo_q6_k_q8k_gemm_avx2(const void *w, int64_t row_bytes, int nr, const nemo_q8k_act *x,
+                             int64_t ldx, int nt, int64_t n, float *y, int64_t ldy, float scale);
 
 #endif

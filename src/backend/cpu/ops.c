@@ -139,7 +139,7 @@ static void q8_matmul_worker(void *p, int ith, int nth) {
         nemo_q8k_dot_fn dot = c->k->q8k_dot[W->dtype];
         nemo_q8k_dot4_fn dot4 = c->k->q8k_dot4[W->dtype];
         nemo_q8k_gemm_fn gemm = c->k->q8k_gemm[W->dtype];
-        if (gemm && c->n > 1) {
+        if (gemm) { /* decode too (kgemm_avx2.c: row by row for one token) */
             gemm((const uint8_t *)W->data + (uint64_t)lo * W->row_bytes, (int64_t)W->row_bytes,
                  (int)(hi - lo), q, nb, c->n, cols, c->y + lo, rows, W->scale);
             return;
