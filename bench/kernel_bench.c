@@ -107,9 +107,9 @@ static double cpu_now_s(void) {
  * in process CPU seconds (the pool blocks rather than spins, so with 1 thread this is the
  * matmul's own time, steady on a machine shared with other jobs). */
 static int prefill_main(int ntok, const char *only) {
-    static const nemo_dtype types[] = {NEMO_DTYPE_Q4_1, NEMO_DTYPE_Q4_0, NEMO_DTYPE_Q8_0,
-                                       NEMO_DTYPE_Q4_K, NEMO_DTYPE_Q5_K, NEMO_DTYPE_Q6_K,
-                                       NEMO_DTYPE_BF16, NEMO_DTYPE_F16,  NEMO_DTYPE_F32};
+    static const nemo_dtype types[] = {
+        NEMO_DTYPE_Q4_1, NEMO_DTYPE_Q4_0, NEMO_DTYPE_Q8_0, NEMO_DTYPE_Q4_K, NEMO_DTYPE_Q5_K,
+        NEMO_DTYPE_Q6_K, NEMO_DTYPE_BF16, NEMO_DTYPE_F16,  NEMO_DTYPE_F32,  NEMO_DTYPE_F8_E4M3};
     static const int shapes[][2] = {{5120, 14336}, {14336, 5120}};
     nemo_pool *pool = nemo_pool_create(1);
     char line[512];

@@ -224,12 +224,29 @@ nemo_status nemo_session_decode(nemo_session *s, const nemo_batch *b, nemo_error
         nemo_cpu_matmul(s->pool, s->out, s->att, n, &L->wo, s->mat_scratch);
         for (int64_t i = 0; i < (int64_t)n * dim; i++) s->x[i] += s->out[i];
 
-        nemo_cpu_rmsnorm(s->xb, s->x, L->ffn_norm, n, dim, c->norm_eps);
-        nemo_cpu_matmul(s->pool, s->hb, s->xb, n, &L->w1, s->mat_scratch);
-        nemo_cpu_matmul(s->pool, s->hb2, s->xb, n, &L->w3, s->mat_scratch);
-        nemo_cpu_swiglu(s->hb, s->hb2, (int64_t)n * c->hidden_dim);
-        nemo_cpu_matmul(s->pool, s->out, s->hb, n, &L->w2, s->mat_scratch);
-        for (int64_t i = 0; i < (int64_t)n * dim; i++) s->x[i] += s->out[i];
+        /* The last layer's FFN only for the tokens whose logits are wanted (as llama.cpp does):
+         * nothing else reads those hidden states (the layer's K/V are cached above), and each
+         * token's FFN is independent of the others, so the wanted logits are unchanged. */
+        const int skip = l == c->n_layers - 1 && n_out < n;
+        int nf = 0;
+        for (int t = 0; t < n; t++) {
+            if (skip && s->logit_row[t] < 0) continue;
+            nemo_cpu_rmsnorm(s->xb + (int64_t)nf * dim, s->x + (int64_t)t * dim, L->ffn_norm, 1,
+                             dim, c->norm_eps);
+            nf++;
+        }
+        if (nf) {
+            nemo_cpu_matmul(s->pool, s->hb, s->xb, nf, &L->w1, s->mat_scratch);
+            nemo_cpu_matmul(s->pool, s->hb2, s->xb, nf, &L->w3, s->mat_scratch);
+            nemo_cpu_swiglu(s->hb, s->hb2, (int64_t)nf * c->hidden_dim);
+            nemo_cpu_matmul(s->pool, s->out, s->hb, nf, &L->w2, s->mat_scratch);
+        }
+        for (int t = 0, k = 0; t < n; t++) {
+            if (skip && s->logit_row[t] < 0) continue;
+            float *xt = s->x + (int64_t)t * dim;
+            const float *ot = s->out + (int64_t)k++ * dim;
+            for (int i = 0; i < dim; i++) xt[i] += ot[i];
+        }
     }
     for (int t = 0; t < n; t++) {
         int seq = b->seq[t];

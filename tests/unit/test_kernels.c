@@ -219,6 +219,76 @@ static void test_gemm(void) {
     free(y);
 }
 
+/* The prefill from encoded rows: every (row, token) value bitwise equal to scale · dot_row of
+ * that pair, per dtype, on row counts around its 4-row tiles, 8-row blocks and 16-row
+ * super-blocks, token counts around its 3-token groups (and the 2 + 2 split of a last 4) and
+ * chunks, lengths with several 2048-column panels and a < 32 tail (float types), with the full
+ * scratch and with one small enough to force the smallest blocking; a scratch too small for
+ * anything is refused (-1) without writing. */
+static void test_gemm_w(void) {
+    const nemo_kernels *ks[NEMO_CPU_LEVELS];
+    int nl = n_levels(ks);
+    enum { MAXN = 2 * 2048 + 256, MAXR = 21, MAXT = 40 };
+    static const int NR[] = {1, 3, 4, 9, 21}, NT[] = {1, 2, 4, 5, 7, 40};
+    uint8_t *wb = malloc(4 * (size_t)MAXN * MAXR);
+    float *x = malloc(sizeof(float) * MAXT * (MAXN + 3)), *wf = malloc(sizeof(float) * MAXN);
+    float *y = malloc(sizeof(float) * MAXT * (MAXR + 1));
+    int64_t big = nemo_gemm_w_floats(MAXN, MAXT);
+    float *buf = malloc(sizeof(float) * (size_t)(big > 0 ? big : 1));
+    const int64_t ldx = MAXN + 3, ldy = MAXR + 1;
+    for (int64_t i = 0; i < MAXT * ldx; i++) x[i] = frand();
+    for (int di = 0; di < N_DTYPES; di++) {
+        nemo_dtype t = DTYPES[di];
+        int64_t be = nemo_dtype_info(t)->block_elems;
+        int64_t lens[] = {be == 1 ? 5 : be, be == 1 ? 2048 + 64 + 7 : 2048 + 256,
+                          be == 1 ? 2 * 2048 + 33 : 2048};
+        for (int li = 0; li < 3; li++) {
+            const int64_t n = lens[li];
+            const uint64_t rb = nemo_dtype_bytes(t, (uint64_t)n);
+            for (int r = 0; r < MAXR; r++) fill_row(t, wb + r * rb, n, 1);
+            for (int l = 0; l < nl; l++) {
+                if (!ks[l]->gemm_w) continue;
+                const int64_t full = nemo_gemm_w_floats(n, MAXT), small = full - (full - 8) / 2;
+                for (int bi = 0; bi < 2; bi++)
+                    for (int ri = 0; ri < 5; ri++)
+                        for (int ti = 0; ti < 6; ti++) {
+                            const int nr = NR[ri], nt = NT[ti];
+                            for (int i = 0; i < MAXT * ldy; i++) y[i] = -1.0f;
+                            int rc = ks[l]->gemm_w(t, ks[l]->to_f32[t], wb, (int64_t)rb, nr, x, ldx,
+                                                   nt, n, y, ldy, 0.375f, buf, bi ? small : full);
+                            if (rc) { /* only dtypes without a decoder may decline */
+                                CHECK_MSG(!ks[l]->dot_row[t], "%s %s: gemm_w declined",
+                                          nemo_cpu_level_name(ks[l]->level), nemo_dtype_name(t));
+                                continue;
+                            }
+                            int bad = 0;
+                            for (int r = 0; r < nr; r++) {
+                                ks[l]->to_f32[t](wb + r * rb, wf, n);
+                                for (int tk = 0; tk < nt; tk++) {
+                                    float want = 0.375f * ks[l]->dot(wf, x + tk * ldx, n);
+                                    bad += !test_same_bits(y[tk * ldy + r], want);
+                                }
+                            }
+                            for (int tk = 0; tk < nt; tk++) /* nothing past row nr - 1 */
+                                bad += !(y[tk * ldy + nr] == -1.0f);
+                            CHECK_MSG(!bad, "%s %s n=%lld rows %d tokens %d buf %s: %d differ",
+                                      nemo_cpu_level_name(ks[l]->level), nemo_dtype_name(t),
+                                      (long long)n, nr, nt, bi ? "small" : "full", bad);
+                        }
+                y[0] = -1.0f;
+                CHECK(ks[l]->gemm_w(t, ks[l]->to_f32[t], wb, (int64_t)rb, 1, x, ldx, 1, n, y, ldy,
+                                    1.0f, buf, 64) == -1);
+                CHECK(y[0] == -1.0f);
+            }
+        }
+    }
+    free(wb);
+    free(x);
+    free(wf);
+    free(y);
+    free(buf);
+}
+
 /* The fused decode kernels equal dot over the converted row bit for bit (float types on odd
  * lengths too, so their reference-decoded tails are covered). */
 static void test_dot_row(void) {
@@ -497,6 +567,69 @@ static void test_q8_gemm(void) {
  * is within the activation-rounding bound of the f32 product: Σ_blocks Σ|w|·(max|x|/254) (half
  * a quantization step per value), plus 1e-5·Σ|w·x| for f32 rounding; the matmul keeps the
  * invariances and uses these kernels. */
+/* q8k_gemm of each level: every (row, token) value bitwise equal to scale · the reference dot,
+ * for row counts around the 8-row panels, token counts around the 4-token step, super-block
+ * counts around the 16-super-block K-block, strided x and y; rows mix random bytes with all-ones
+ * bytes (the largest values, scales and minimums) and activations mix random bytes with ±127 (the
+ * int16 sums' worst case), with consistent bsums / bs32 as the quantizer makes them. */
+static void q8k_gemm_check(nemo_dtype t, const nemo_kernels *ks[], int nl) {
+    enum { MAXR = 25, MAXT = 9, MAXB = 33, LDX = MAXB + 1, LDY = MAXR + 3 };
+    const uint64_t rb = nemo_dtype_bytes(t, 256 * MAXB);
+    uint8_t *w = malloc(rb * MAXR);
+    static nemo_q8k_act x[MAXT * LDX];
+    static float y[MAXT * LDY];
+    for (int r = 0; r < MAXR; r++) {
+        fill_row(t, w + r * rb, 256 * MAXB, 1);
+        if (r % 3 == 1) /* all-ones values, scales and minimums; d fields stay finite */
+            for (int b = 0; b < MAXB; b++) {
+                uint8_t *blk = w + r * rb + b * (rb / MAXB);
+                const int d_at = t == NEMO_DTYPE_Q6_K ? 208 : 0,
+                          d_len = t == NEMO_DTYPE_Q6_K ? 2 : 4;
+                for (uint64_t i = 0; i < rb / MAXB; i++)
+                    if ((int)i < d_at || (int)i >= d_at + d_len) blk[i] = 0xFF;
+                if (t == NEMO_DTYPE_Q6_K && b % 2) memset(blk + 192, 0x80, 16); /* scales -128 */
+            }
+    }
+    for (int i = 0; i < MAXT * LDX; i++) {
+        x[i].d = frand();
+        for (int j = 0; j < 256; j++) {
+            const int v = (int)(urand() % 255) - 127;
+            x[i].qs[j] = (int8_t)(i % 4 == 1 ? 127 : i % 4 == 2 ? (j % 2 ? -127 : 127) : v);
+        }
+        for (int g = 0; g < 16; g++) {
+            int s = 0;
+            for (int j = 0; j < 16; j++) s += x[i].qs[16 * g + j];
+            x[i].bsums[g] = (int16_t)s;
+        }
+        for (int j = 0; j < 8; j++)
+            x[i].bs32[j] = (int16_t)(x[i].bsums[2 * j] + x[i].bsums[2 * j + 1]);
+    }
+    static const int NR[] = {1, 7, 8, 9, 16, 25}, NT[] = {1, 3, 4, 5, 9},
+                     NB[] = {1, 5, 16, 33}; /* K-blocks of 16 */
+    for (int l = 0; l < nl; l++) {
+        if (!ks[l]->q8k_gemm[t]) continue;
+        for (int a = 0; a < 6; a++)
+            for (int b = 0; b < 5; b++)
+                for (int c = 0; c < 4; c++) {
+                    const int nr = NR[a], nt = NT[b];
+                    const int64_t n = 256 * NB[c];
+                    for (int i = 0; i < MAXT * LDY; i++) y[i] = NAN;
+                    ks[l]->q8k_gemm[t](w, (int64_t)rb, nr, x, LDX, nt, n, y, LDY, 0.375f);
+                    int bad = 0;
+                    for (int tk = 0; tk < nt; tk++)
+                        for (int r = 0; r < nr; r++) {
+                            const float want =
+                                0.375f * nemo_q8k_dot_ref(t, w + r * rb, x + tk * LDX, n);
+                            bad += !test_same_bits(y[tk * LDY + r], want);
+                        }
+                    CHECK_MSG(!bad, "%s %s q8k_gemm rows %d tokens %d n %lld: %d values differ",
+                              nemo_cpu_level_name(ks[l]->level), nemo_dtype_name(t), nr, nt,
+                              (long long)n, bad);
+                }
+    }
+    free(w);
+}
+
 static void test_q8k(void) {
     enum { N = 3 * 256, ROWS = 9, NTOK = 5 };
     static float x[NTOK * N], wf[N];
@@ -521,9 +654,31 @@ static void test_q8k(void) {
             for (int j = 0; j < 16; j++) s += q[b].qs[16 * g + j];
             CHECK(q[b].bsums[g] == s);
         }
+        for (int j = 0; j < 8; j++)
+            CHECK(q[b].bs32[j] == q[b].bsums[2 * j] + q[b].bsums[2 * j + 1]);
     }
     const nemo_kernels *ks[NEMO_CPU_LEVELS];
     int nl = n_levels(ks);
+    { /* every level's quantizer gives the reference's blocks bit for bit: random magnitudes,
+         ties of |x| with both signs (the first one sets the sign), tiny and zero blocks */
+        enum { NB = 12 };
+        static float xs[NB * 256];
+        static nemo_q8k_act want[NB], got[NB];
+        for (int i = 0; i < NB * 256; i++) xs[i] = frand() * ldexpf(1, (i / 256) * 3 - 20);
+        xs[256 + 7] = 3, xs[256 + 9] = -3; /* tie: +3 first */
+        xs[512 + 5] = -5, xs[512 + 200] = 5;
+        for (int i = 768; i < 1024; i++) xs[i] = 0;
+        for (int i = 1024; i < 1280; i++) xs[i] = (i % 3 - 1) * 0.5f; /* many ties, halves */
+        nemo_q8k_quantize_ref(xs, want, NB * 256);
+        CHECK(want[1].d < 0 && want[2].d > 0 && want[3].d == 0);
+        for (int l = 0; l < nl; l++) {
+            if (!ks[l]->q8k_quantize) continue;
+            memset(got, 0x5a, sizeof got);
+            ks[l]->q8k_quantize(xs, got, NB * 256);
+            CHECK_MSG(memcmp(got, want, sizeof got) == 0, "%s q8k_quantize differs",
+                      nemo_cpu_level_name(ks[l]->level));
+        }
+    }
     static const nemo_dtype QT[] = {NEMO_DTYPE_Q4_K, NEMO_DTYPE_Q5_K, NEMO_DTYPE_Q6_K};
     nemo_pool *p1 = nemo_pool_create(1), *p3 = nemo_pool_create(3);
     float *scratch = malloc(sizeof(float) * (size_t)nemo_cpu_matmul_scratch(3, NTOK, N));
@@ -566,6 +721,7 @@ static void test_q8k(void) {
                               "%s %s q8k_dot4 token %d", nemo_cpu_level_name(ks[l]->level),
                               nemo_dtype_name(t), tk);
             }
+        q8k_gemm_check(t, ks, nl);
         nemo_wmat W = {wb, t, ROWS, N, rb, 1.0f};
         nemo_kernels_set_q8(1);
         for (int l = 0; l < nl; l++) {
@@ -591,6 +747,132 @@ static void test_q8k(void) {
     nemo_pool_free(p3);
 }
 
+/* ulps between two finite floats of the same sign (large if they differ in sign) */
+static double ulps(float a, float b) {
+    if (a == b) return 0;
+    if ((a < 0) != (b < 0)) return 1e30;
+    int32_t ia, ib;
+    memcpy(&ia, &a, 4);
+    memcpy(&ib, &b, 4);
+    return fabs((double)ia - (double)ib);
+}
+
+/* The row operations of every level against the scalar references (ops.c), with the bounds
+ * stated in act_avx2.c: RoPE bitwise; rmsnorm within 2 ulp; SwiGLU within 5e-7 relative (+1e-37
+ * absolute); softmax within 2e-6 relative of a double-precision softmax (the reference too);
+ * and the vector e^x within 2 ulp of expf over its whole finite range. */
+static void test_rowops(void) {
+    const nemo_kernels *ks[NEMO_CPU_LEVELS];
+    int nl = n_levels(ks);
+    enum { MAXN = 5123 };
+    float *x = malloc(sizeof(float) * MAXN), *w = malloc(sizeof(float) * MAXN);
+    float *a = malloc(sizeof(float) * MAXN), *b = malloc(sizeof(float) * MAXN);
+    float *u = malloc(sizeof(float) * MAXN);
+    static const int64_t NS[] = {1, 3, 7, 8, 9, 64, 1001, MAXN};
+    for (int l = 0; l < nl; l++) {
+        const nemo_kernels *k = ks[l];
+        const char *ln = nemo_cpu_level_name(k->level);
+        for (size_t ni = 0; ni < sizeof NS / sizeof NS[0]; ni++) {
+            const int64_t n = NS[ni];
+            /* rmsnorm */
+            for (int64_t i = 0; i < n; i++) {
+                x[i] = frand() * (i % 11 == 0 ? 30.0f : 1.0f);
+                w[i] = frand() + 1.0f;
+            }
+            nemo_cpu_rmsnorm_ref(a, x, w, n, 1e-5f);
+            k->rmsnorm(b, x, w, n, 1e-5f);
+            double worst = 0;
+            for (int64_t i = 0; i < n; i++) worst = fmax(worst, ulps(a[i], b[i]));
+            CHECK_MSG(worst <= 2, "%s rmsnorm n=%lld: %g ulp", ln, (long long)n, worst);
+            /* SwiGLU over [-100, 100] plus zeros */
+            for (int64_t i = 0; i < n; i++) {
+                x[i] = i % 13 == 0 ? 0.0f : frand() * (i % 3 ? 100.0f : 8.0f);
+                u[i] = frand();
+            }
+            memcpy(a, x, sizeof(float) * (size_t)n);
+            memcpy(b, x, sizeof(float) * (size_t)n);
+            nemo_cpu_swiglu_ref(a, u, n);
+            k->swiglu(b, u, n);
+            int bad = 0;
+            for (int64_t i = 0; i < n; i++)
+                bad += !(fabs(a[i] - b[i]) <= 5e-7 * fabs(a[i]) + 1e-37);
+            CHECK_MSG(!bad, "%s swiglu n=%lld: %d values off", ln, (long long)n, bad);
+            /* softmax of logits spread over ±30 (the tail underflows), against a double
+             * softmax of the same float differences x[i] - max: exp within 2 ulp, and the
+             * float sum's rounding, which grows like √n for these (at most 4e-7 + 1e-7·√n) */
+            for (int64_t i = 0; i < n; i++) x[i] = frand() * 30.0f;
+            float fmx = x[0];
+            for (int64_t i = 0; i < n; i++) fmx = x[i] > fmx ? x[i] : fmx;
+            double sum = 0, tol = 4e-7 + 1e-7 * sqrt((double)n), worst_a = 0, worst_b = 0;
+            for (int64_t i = 0; i < n; i++) sum += exp((double)(x[i] - fmx));
+            memcpy(a, x, sizeof(float) * (size_t)n);
+            memcpy(b, x, sizeof(float) * (size_t)n);
+            nemo_cpu_softmax_ref(a, n);
+            k->softmax(b, n);
+            for (int64_t i = 0; i < n; i++) {
+                double want = exp((double)(x[i] - fmx)) / sum;
+                if (want < 1e-30) continue; /* underflowed tail: absolute below */
+                worst_a = fmax(worst_a, fabs(a[i] - want) / want);
+                worst_b = fmax(worst_b, fabs(b[i] - want) / want);
+            }
+            bad = 0;
+            for (int64_t i = 0; i < n; i++)
+                bad += !(fabs(b[i] - exp((double)(x[i] - fmx)) / sum) <= 1e-30 + tol * b[i]);
+            CHECK_MSG(worst_a <= tol && worst_b <= tol && !bad,
+                      "%s softmax n=%lld: reference %.3g, this level %.3g relative (bound %.3g), "
+                      "%d off",
+                      ln, (long long)n, worst_a, worst_b, tol, bad);
+            if (getenv("NEMO_TEST_VERBOSE"))
+                printf("  %s softmax n=%lld: ref %.3g level %.3g bound %.3g\n", ln, (long long)n,
+                       worst_a, worst_b, tol);
+        }
+        /* RoPE: bitwise, both pairings, head sizes with and without a < 8-pair tail */
+        static const int HD[] = {2, 16, 64, 128, 130};
+        for (int hi = 0; hi < 5; hi++)
+            for (int halves = 0; halves < 2; halves++) {
+                const int hd = HD[hi], nh = 3;
+                float c[65], sn[65];
+                for (int i = 0; i < hd / 2; i++) {
+                    c[i] = cosf(0.37f * (float)(i + 1));
+                    sn[i] = sinf(0.37f * (float)(i + 1));
+                }
+                for (int i = 0; i < nh * hd; i++) a[i] = b[i] = frand();
+                nemo_cpu_rope_ref(a, nh, hd, c, sn, halves);
+                k->rope(b, nh, hd, c, sn, halves);
+                CHECK_MSG(memcmp(a, b, sizeof(float) * (size_t)(nh * hd)) == 0,
+                          "%s rope hd=%d halves=%d", ln, hd, halves);
+            }
+    }
+#if defined(__x86_64__) || defined(__i386__)
+    if (nemo_kernels_for(NEMO_CPU_AVX2)) {
+        double worst = 0;
+        int bad = 0;
+        for (double v = -110.0; v < 90.0; v += 0.0037) {
+            float xs[8], ys[8];
+            for (int j = 0; j < 8; j++) xs[j] = (float)v + (float)j * 1e-4f;
+            nemo_exp8_avx2(xs, ys);
+            for (int j = 0; j < 8; j++) {
+                float want = expf(xs[j]);
+                if (want >= 0x1p-126f && !isinf(want))
+                    worst = fmax(worst, ulps(want, ys[j]));
+                else /* subnormal or overflowing: within 2^-148 absolute, inf for inf */
+                    bad += !(isinf(want) ? isinf(ys[j]) : fabsf(ys[j] - want) <= 0x1p-148f);
+            }
+        }
+        float sp[8] = {NAN, INFINITY, -INFINITY, 0.0f, -0.0f, 88.7f, -87.0f, 1.0f}, sy[8];
+        nemo_exp8_avx2(sp, sy);
+        CHECK(isnan(sy[0]) && isinf(sy[1]) && sy[2] == 0.0f && sy[3] == 1.0f && sy[4] == 1.0f);
+        CHECK(ulps(sy[5], expf(88.7f)) <= 2 && ulps(sy[6], expf(-87.0f)) <= 2);
+        CHECK_MSG(worst <= 2 && !bad, "exp8: %g ulp, %d out of range values off", worst, bad);
+    }
+#endif
+    free(x);
+    free(w);
+    free(a);
+    free(b);
+    free(u);
+}
+
 int main(void) {
     setenv("NEMO_CPU", "scalar", 1); /* read once, at the first dispatch query */
     /* test_matmul holds every dtype to the f32 reference's tolerance, so the process runs in
@@ -601,7 +883,9 @@ int main(void) {
     RUN(test_dot);
     RUN(test_dot_row);
     RUN(test_gemm);
+    RUN(test_gemm_w);
     RUN(test_axpy);
+    RUN(test_rowops);
     RUN(test_matmul);
     RUN(test_q8);
     RUN(test_q8_quantize);

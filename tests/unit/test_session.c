@@ -88,6 +88,33 @@ static void test_threads_identical(void) {
     nemo_session_free(s3);
 }
 
+/* The last layer's FFN runs only for tokens whose logits are wanted: asking for every row's
+ * logits or only the last one's gives that row bit-identical logits, and the next token
+ * (which reads the cache the skipped rows wrote) is bit-identical too. */
+static void test_unwanted_rows_skip_last_ffn(void) {
+    float a[128], b[128], a2[128], b2[128];
+    nemo_session *s1 = session(1, 2), *s2 = session(1, 2);
+    int32_t pos[NP], sq[NP] = {0};
+    int8_t all[NP];
+    for (int i = 0; i < NP; i++) pos[i] = i, all[i] = 1;
+    nemo_batch ba = {NP, PROMPT, pos, sq, all}, bl = {NP, PROMPT, pos, sq, NULL};
+    nemo_error err = {0};
+    CHECK_OK(nemo_session_decode(s1, &ba, &err), &err);
+    CHECK_OK(nemo_session_decode(s2, &bl, &err), &err);
+    memcpy(a, nemo_session_logits(s1, NP - 1), sizeof a);
+    memcpy(b, nemo_session_logits(s2, NP - 1), sizeof b);
+    CHECK(memcmp(a, b, sizeof a) == 0);
+    int32_t tok = 5, p = NP, q = 0;
+    nemo_batch nx = {1, &tok, &p, &q, NULL};
+    CHECK_OK(nemo_session_decode(s1, &nx, &err), &err);
+    CHECK_OK(nemo_session_decode(s2, &nx, &err), &err);
+    memcpy(a2, nemo_session_logits(s1, 0), sizeof a2);
+    memcpy(b2, nemo_session_logits(s2, 0), sizeof b2);
+    CHECK(memcmp(a2, b2, sizeof a2) == 0);
+    nemo_session_free(s1);
+    nemo_session_free(s2);
+}
+
 static void test_multi_sequence_batch(void) {
     float ref[128], other[128];
     nemo_session *s = session(1, 2);
@@ -169,6 +196,7 @@ int main(void) {
     RUN(test_prefill_equals_stepwise);
     RUN(test_threads_identical);
     RUN(test_multi_sequence_batch);
+    RUN(test_unwanted_rows_skip_last_ffn);
     RUN(test_bad_batches);
     nemo_model_free(model);
     return test_finish();

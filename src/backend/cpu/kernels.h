@@ -39,6 +39,13 @@ typedef void (*nemo_q8k_gemm_fn)(const void *w, int64_t row_bytes, int nr, const
 /* y[t·ldy + r] = scale · dot(w + r·ldw, x + t·ldx, n) for r < nr, t < nt */
 typedef void (*nemo_gemm_fn)(const float *w, int64_t ldw, int nr, const float *x, int64_t ldx,
                              int nt, int64_t n, float *y, int64_t ldy, float scale);
+/* prefill from encoded rows of dtype dt: y[t·ldy + r] = scale · dot_row[dt](w + r·row_bytes,
+ * x + t·ldx, n) for r < nr, t < nt, bit for bit; conv (the dtype's to_f32) decodes column
+ * panels into buf (buf_floats floats, the kernel's own blocking). Returns 0, or -1 (nothing
+ * done) when buf is too small. */
+typedef int (*nemo_gemm_w_fn)(nemo_dtype dt, nemo_to_f32_fn conv, const void *w, int64_t row_bytes,
+                              int nr, const float *x, int64_t ldx, int nt, int64_t n, float *y,
+                              int64_t ldy, float scale, float *buf, int64_t buf_floats);
 
 typedef struct nemo_kernels {
     nemo_cpu_level level;
@@ -49,8 +56,22 @@ typedef struct nemo_kernels {
     /* prefill: nr f32 rows times nt tokens, each value bitwise equal to scale · dot (so equal
      * to the fused decode kernel of the row's dtype) */
     nemo_gemm_fn gemm;
+    /* prefill straight from the encoded rows (contract at nemo_gemm_w_fn), decoding each weight
+     * value once per call; NULL: to_f32 row blocks, then gemm */
+    nemo_gemm_w_fn gemm_w;
     /* y[i] += a·x[i] */
     void (*axpy)(float *y, float a, const float *x, int64_t n);
+    /* row operations of the forward pass (references in ops.c; what a SIMD level may differ
+     * by is stated at its implementation and checked by tests/unit/test_kernels.c):
+     * o = x / sqrt(mean(x²) + eps) ⊙ w for one row of dim values */
+    void (*rmsnorm)(float *o, const float *x, const float *w, int64_t dim, float eps);
+    /* gate[i] = silu(gate[i]) · up[i] */
+    void (*swiglu)(float *gate, const float *up, int64_t n);
+    /* in-place softmax of x[n] */
+    void (*softmax)(float *x, int64_t n);
+    /* rotates n_heads heads of hd values by the angles whose cos / sin are c[i], s[i]
+     * (i < hd/2); halves: pairs (i, i + hd/2), else (2i, 2i + 1) */
+    void (*rope)(float *x, int n_heads, int hd, const float *c, const float *s, int halves);
     /* weight row → f32 per dtype (n a multiple of the block size); NULL: no conversion */
     nemo_to_f32_fn to_f32[NEMO_DTYPE_COUNT];
     /* fused decode kernel per dtype: sum row[i]·x[i] straight from the encoded row, bitwise
@@ -72,6 +93,8 @@ typedef struct nemo_kernels {
      * q8_dot4 / q8_dot (q8k_dot4 / q8k_dot) per row */
     nemo_q8_gemm_fn q8_gemm[NEMO_DTYPE_COUNT];
     nemo_q8k_gemm_fn q8k_gemm[NEMO_DTYPE_COUNT];
+    /* Q8_K activation quantization, bitwise equal to nemo_q8k_quantize_ref; NULL: that */
+    void (*q8k_quantize)(const float *x, nemo_q8k_act *y, int64_t n);
 } nemo_kernels;
 
 /* The table in use (level nemo_cpu_level_active(), or the one set by nemo_kernels_use). */
@@ -97,6 +120,20 @@ const nemo_kernels *nemo_kernels_avx512(void);
 /* The AVX2 register-blocked gemm (gemm_avx2.c; x86 only), shared by the AVX-512 table. */
 void nemo_gemm_avx2(const float *w, int64_t ldw, int nr, const float *x, int64_t ldx, int nt,
                     int64_t n, float *y, int64_t ldy, float scale);
+/* The AVX2 panel-decoding prefill (gemm_avx2.c; x86 only), shared by the AVX-512 table. */
+int nemo_gemm_w_avx2(nemo_dtype dt, nemo_to_f32_fn conv, const void *w, int64_t row_bytes, int nr,
+                     const float *x, int64_t ldx, int nt, int64_t n, float *y, int64_t ldy,
+                     float scale, float *buf, int64_t buf_floats);
+/* The AVX2 row operations (act_avx2.c; x86 only), shared by the AVX-512 table; exp8 is their
+ * vector e^x on 8 values, exported for the tests. */
+void nemo_rmsnorm_avx2(float *o, const float *x, const float *w, int64_t dim, float eps);
+void nemo_swiglu_avx2(float *gate, const float *up, int64_t n);
+void nemo_softmax_avx2(float *x, int64_t n);
+void nemo_rope_avx2(float *x, int n_heads, int hd, const float *c, const float *s, int halves);
+void nemo_exp8_avx2(const float *x, float *y);
+/* The scratch floats nemo_gemm_w_avx2 runs best with for rows of n values and up to `tokens`
+ * tokens (0 for fewer than 2 tokens, and off x86). */
+int64_t nemo_gemm_w_floats(int64_t n, int tokens);
 /* The AVX2 q8_1 integer dot and gemm (q8dot_avx2.c; x86 only), shared by the AVX-512 table. */
 float nemo_q8_0_q8_avx2(const void *row, const nemo_q8_act *x, int64_t n);
 float nemo_q4_0_q8_avx2(const void *row, const nemo_q8_act *x, int64_t n);
@@ -117,5 +154,14 @@ void nemo_q5_k_q8kx4_avx2(const void *row, const nemo_q8k_act *x, int64_t ldx, i
                           float out[4]);
 void nemo_q6_k_q8kx4_avx2(const void *row, const nemo_q8k_act *x, int64_t ldx, int64_t n,
                           float out[4]);
+void nemo_q8k_quantize_avx2(const float *x, nemo_q8k_act *y, int64_t n);
+/* The AVX2 K-quant × Q8_K register-blocked prefill (kgemm_avx2.c; x86 only; contract at
+ * nemo_q8k_gemm_fn). */
+void nemo_q4_k_q8k_gemm_avx2(const void *w, int64_t row_bytes, int nr, const nemo_q8k_act *x,
+                             int64_t ldx, int nt, int64_t n, float *y, int64_t ldy, float scale);
+void nemo_q5_k_q8k_gemm_avx2(const void *w, int64_t row_bytes, int nr, const nemo_q8k_act *x,
+                             int64_t ldx, int nt, int64_t n, float *y, int64_t ldy, float scale);
+void nemo_q6_k_q8k_gemm_avx2(const void *w, int64_t row_bytes, int nr, const nemo_q8k_act *x,
+                             int64_t ldx, int nt, int64_t n, float *y, int64_t ldy, float scale);
 
 #endif

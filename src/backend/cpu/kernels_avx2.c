@@ -150,7 +150,12 @@ static const nemo_kernels K = {
     .dot = dot_avx2,
     .dot4 = dot4_avx2,
     .gemm = nemo_gemm_avx2,
+    .gemm_w = nemo_gemm_w_avx2,
     .axpy = axpy_avx2,
+    .rmsnorm = nemo_rmsnorm_avx2,
+    .swiglu = nemo_swiglu_avx2,
+    .softmax = nemo_softmax_avx2,
+    .rope = nemo_rope_avx2,
     .to_f32 =
         {
             [NEMO_DTYPE_F32] = f32_row,
@@ -203,6 +208,13 @@ static const nemo_kernels K = {
             [NEMO_DTYPE_Q5_K] = nemo_q5_k_q8kx4_avx2,
             [NEMO_DTYPE_Q6_K] = nemo_q6_k_q8kx4_avx2,
         },
+    .q8k_gemm =
+        {
+            [NEMO_DTYPE_Q4_K] = nemo_q4_k_q8k_gemm_avx2,
+            [NEMO_DTYPE_Q5_K] = nemo_q5_k_q8k_gemm_avx2,
+            [NEMO_DTYPE_Q6_K] = nemo_q6_k_q8k_gemm_avx2,
+        },
+    .q8k_quantize = nemo_q8k_quantize_avx2,
 };
 
 const nemo_kernels *nemo_kernels_avx2(void) {

@@ -58,6 +58,10 @@ static const nemo_kernels K = {
     .dot4 = dot4_scalar,
     .gemm = gemm_scalar,
     .axpy = axpy_scalar,
+    .rmsnorm = nemo_cpu_rmsnorm_ref,
+    .swiglu = nemo_cpu_swiglu_ref,
+    .softmax = nemo_cpu_softmax_ref,
+    .rope = nemo_cpu_rope_ref,
     .to_f32 =
         {
             [NEMO_DTYPE_F32] = f32_row,

@@ -8,15 +8,17 @@
 
 #include <math.h>
 
+void nemo_cpu_rmsnorm_ref(float *o, const float *x, const float *w, int64_t dim, float eps) {
+    double ss = 0; /* double: the mean of squares is the one reduction where f32 drifts */
+    for (int64_t i = 0; i < dim; i++) ss += (double)x[i] * x[i];
+    float r = 1.0f / sqrtf((float)(ss / (double)dim) + eps);
+    for (int64_t i = 0; i < dim; i++) o[i] = (x[i] * r) * w[i];
+}
+
 void nemo_cpu_rmsnorm(float *out, const float *x, const float *w, int n, int dim, float eps) {
-    for (int t = 0; t < n; t++) {
-        const float *xr = x + (int64_t)t * dim;
-        float *o = out + (int64_t)t * dim;
-        double ss = 0; /* double: the mean of squares is the one reduction where f32 drifts */
-        for (int i = 0; i < dim; i++) ss += (double)xr[i] * xr[i];
-        float r = 1.0f / sqrtf((float)(ss / dim) + eps);
-        for (int i = 0; i < dim; i++) o[i] = (xr[i] * r) * w[i];
-    }
+    const nemo_kernels *k = nemo_kernels_get();
+    for (int t = 0; t < n; t++)
+        k->rmsnorm(out + (int64_t)t * dim, x + (int64_t)t * dim, w, dim, eps);
 }
 
 float nemo_cpu_dot_ref(const float *a, const float *b, int64_t n) {
@@ -75,6 +77,14 @@ static void matmul_worker(void *p, int ith, int nth) {
                 W->scale * fused((const uint8_t *)W->data + (uint64_t)r * W->row_bytes, c->x, cols);
         return;
     }
+    /* prefill straight from the encoded rows: its area is the scratch's last nth slices */
+    const int64_t gw = nemo_gemm_w_floats(cols, c->n);
+    if (k->gemm_w && conv && gw &&
+        !k->gemm_w(W->dtype, conv, (const uint8_t *)W->data + (uint64_t)lo * W->row_bytes,
+                   (int64_t)W->row_bytes, (int)(hi - lo), c->x, cols, c->n, cols, c->y + lo, rows,
+                   W->scale,
+                   c->scratch + nemo_cpu_matmul_scratch(nth, c->n, cols) - (nth - ith) * gw, gw))
+        return;
     for (long r = lo; r < hi; r += NEMO_MATMUL_ROWS) {
         int nr = hi - r < NEMO_MATMUL_ROWS ? (int)(hi - r) : NEMO_MATMUL_ROWS;
         const uint8_t *src = (const uint8_t *)W->data + (uint64_t)r * W->row_bytes;
@@ -129,7 +139,7 @@ static void q8_matmul_worker(void *p, int ith, int nth) {
         nemo_q8k_dot_fn dot = c->k->q8k_dot[W->dtype];
         nemo_q8k_dot4_fn dot4 = c->k->q8k_dot4[W->dtype];
         nemo_q8k_gemm_fn gemm = c->k->q8k_gemm[W->dtype];
-        if (gemm && c->n > 1) {
+        if (gemm) { /* decode too (kgemm_avx2.c: row by row for one token) */
             gemm((const uint8_t *)W->data + (uint64_t)lo * W->row_bytes, (int64_t)W->row_bytes,
                  (int)(hi - lo), q, nb, c->n, cols, c->y + lo, rows, W->scale);
             return;
@@ -173,7 +183,8 @@ int64_t nemo_cpu_matmul_scratch(int n_threads, int n, int64_t cols) {
     int64_t q8 = (cols / 32 + 1) * (int64_t)sizeof(nemo_q8_act),
             q8k = (cols / 256 + 1) * (int64_t)sizeof(nemo_q8k_act);
     int64_t q8_bytes = (int64_t)n * (q8 > q8k ? q8 : q8k);
-    return (int64_t)n_threads * NEMO_MATMUL_ROWS * cols + (q8_bytes + 3) / 4;
+    return (int64_t)n_threads * NEMO_MATMUL_ROWS * cols + (q8_bytes + 3) / 4 +
+           n_threads * nemo_gemm_w_floats(cols, n); /* last: the gemm_w areas (matmul_worker) */
 }
 
 void nemo_cpu_matmul(nemo_pool *pool, float *y, const float *x, int n, const nemo_wmat *W,
@@ -188,38 +199,72 @@ void nemo_cpu_matmul(nemo_pool *pool, float *y, const float *x, int n, const nem
     nemo_pool_run(pool, matmul_worker, &c);
 }
 
-void nemo_cpu_rope(float *x, int n_heads, int head_dim, int pos, float theta, int halves) {
-    int half = head_dim / 2;
-    for (int i = 0; i < half; i++) {
-        /* FP32 throughout, as both references compute the table. */
-        float inv_freq = 1.0f / powf(theta, (float)(2 * i) / (float)head_dim);
-        float ang = (float)pos * inv_freq;
-        float c = cosf(ang), s = sinf(ang);
-        for (int h = 0; h < n_heads; h++) {
-            float *v = x + (int64_t)h * head_dim;
+void nemo_cpu_rope_ref(float *x, int n_heads, int hd, const float *c, const float *s, int halves) {
+    int half = hd / 2;
+    for (int h = 0; h < n_heads; h++) {
+        float *v = x + (int64_t)h * hd;
+        for (int i = 0; i < half; i++) {
             int a = halves ? i : 2 * i, b = halves ? i + half : 2 * i + 1;
             float x0 = v[a], x1 = v[b];
-            v[a] = x0 * c - x1 * s;
-            v[b] = x1 * c + x0 * s;
+            v[a] = x0 * c[i] - x1 * s[i];
+            v[b] = x1 * c[i] + x0 * s[i];
         }
     }
 }
 
-void nemo_cpu_swiglu(float *gate, const float *up, int64_t n) {
+void nemo_cpu_rope(float *x, int n_heads, int head_dim, int pos, float theta, int halves) {
+    enum { MAXHALF = 512 };
+    float c[MAXHALF], s[MAXHALF];
+    int half = head_dim / 2;
+    for (int i0 = 0; i0 < half; i0 += MAXHALF) { /* heads wider than 1024 in slices */
+        int m = half - i0 < MAXHALF ? half - i0 : MAXHALF;
+        for (int i = 0; i < m; i++) {
+            /* FP32 throughout, as both references compute the table. */
+            float inv_freq = 1.0f / powf(theta, (float)(2 * (i0 + i)) / (float)head_dim);
+            float ang = (float)pos * inv_freq;
+            c[i] = cosf(ang);
+            s[i] = sinf(ang);
+        }
+        if (m == half) {
+            nemo_kernels_get()->rope(x, n_heads, head_dim, c, s, halves);
+            return;
+        }
+        for (int h = 0; h < n_heads; h++) { /* sliced: the reference rotation, pair by pair */
+            float *v = x + (int64_t)h * head_dim;
+            for (int i = 0; i < m; i++) {
+                int a = halves ? i0 + i : 2 * (i0 + i), b = halves ? i0 + i + half : a + 1;
+                float x0 = v[a], x1 = v[b];
+                v[a] = x0 * c[i] - x1 * s[i];
+                v[b] = x1 * c[i] + x0 * s[i];
+            }
+        }
+    }
+}
+
+void nemo_cpu_swiglu_ref(float *gate, const float *up, int64_t n) {
     for (int64_t i = 0; i < n; i++) {
         float g = gate[i];
         gate[i] = g / (1.0f + expf(-g)) * up[i];
     }
 }
 
-void nemo_cpu_softmax(float *x, int n) {
+void nemo_cpu_swiglu(float *gate, const float *up, int64_t n) {
+    nemo_kernels_get()->swiglu(gate, up, n);
+}
+
+void nemo_cpu_softmax_ref(float *x, int64_t n) {
+    if (n <= 0) return;
     float mx = x[0];
-    for (int i = 1; i < n; i++) mx = x[i] > mx ? x[i] : mx;
+    for (int64_t i = 1; i < n; i++) mx = x[i] > mx ? x[i] : mx;
     float sum = 0;
-    for (int i = 0; i < n; i++) {
+    for (int64_t i = 0; i < n; i++) {
         x[i] = expf(x[i] - mx);
         sum += x[i];
     }
     float inv = 1.0f / sum;
-    for (int i = 0; i < n; i++) x[i] *= inv;
+    for (int64_t i = 0; i < n; i++) x[i] *= inv;
+}
+
+void nemo_cpu_softmax(float *x, int n) {
+    nemo_kernels_get()->softmax(x, n);
 }

@@ -34,6 +34,13 @@ void nemo_cpu_swiglu(float *gate, const float *up, int64_t n);
 /* Numerically safe in-place softmax of x[n]. */
 void nemo_cpu_softmax(float *x, int n);
 
+/* The plain-C references of the row operations (the scalar level's kernels; kernels.h): one
+ * rmsnorm row, SwiGLU, softmax, and the RoPE rotation by a cos / sin table. */
+void nemo_cpu_rmsnorm_ref(float *o, const float *x, const float *w, int64_t dim, float eps);
+void nemo_cpu_swiglu_ref(float *gate, const float *up, int64_t n);
+void nemo_cpu_softmax_ref(float *x, int64_t n);
+void nemo_cpu_rope_ref(float *x, int n_heads, int hd, const float *c, const float *s, int halves);
+
 /* f32 dot product with the running CPU's kernel. */
 float nemo_cpu_dot(const float *a, const float *b, int64_t n);
 /* The plain-C reference dot product (8 accumulators): the scalar level's kernel. */

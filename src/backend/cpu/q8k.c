@@ -2,6 +2,8 @@
  * products of Q4_K / Q5_K / Q6_K rows with it (layouts in quant.h). */
 #include "backend/cpu/q8k.h"
 
+#include "backend/cpu/kernels.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -10,6 +12,15 @@
 #endif
 
 void nemo_q8k_quantize(const float *x, nemo_q8k_act *y, int64_t n) {
+    const nemo_kernels *k = nemo_kernels_get();
+    if (k->level != NEMO_CPU_SCALAR && k->q8k_quantize) {
+        k->q8k_quantize(x, y, n);
+        return;
+    }
+    nemo_q8k_quantize_ref(x, y, n);
+}
+
+void nemo_q8k_quantize_ref(const float *x, nemo_q8k_act *y, int64_t n) {
     for (int64_t b = 0; b < n / 256; b++, x += 256, y++) {
         float amax = 0, max = 0;
         for (int j = 0; j < 256; j++)
@@ -29,6 +40,7 @@ void nemo_q8k_quantize(const float *x, nemo_q8k_act *y, int64_t n) {
             for (int j = 0; j < 16; j++) s += y->qs[16 * g + j];
             y->bsums[g] = (int16_t)s;
         }
+        for (int j = 0; j < 8; j++) y->bs32[j] = (int16_t)(y->bsums[2 * j] + y->bsums[2 * j + 1]);
         y->d = 1 / iscale;
     }
 }

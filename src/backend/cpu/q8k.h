@@ -16,12 +16,16 @@ typedef struct {
     float d;           /* value = d · qs */
     int8_t qs[256];    /* in -127..127 */
     int16_t bsums[16]; /* sum of qs[16g .. 16g + 16) */
+    int16_t bs32[8];   /* bsums[2j] + bsums[2j + 1]: the 32-value sums (Q4_K / Q5_K minimums) */
 } nemo_q8k_act;
 
 /* x[n] (n a multiple of 256) → n/256 blocks, as ggml's quantize_row_q8_K_ref: the value of
  * largest magnitude maps to -127 (d = -max/127), q = round-to-nearest-even(x/d), all-zero
  * blocks get d = 0. */
 void nemo_q8k_quantize(const float *x, nemo_q8k_act *y, int64_t n);
+/* The scalar reference of it; nemo_q8k_quantize uses the kernel table's q8k_quantize (bitwise
+ * the same blocks) unless the scalar level is in use. */
+void nemo_q8k_quantize_ref(const float *x, nemo_q8k_act *y, int64_t n);
 
 /* Scalar reference of sum_i row[i]·x[i] for a Q4_K, Q5_K or Q6_K weight row; NAN for another
  * type. Per super-block: isum (and msum, the minimums' term) exactly in int32, then
