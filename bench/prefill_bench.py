@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """prefill_bench.py — SmolLM2-135M-Instruct Q4_1 prompt (prefill) tokens/s of `nemo logits` with
-exact f32 activations (the default) and with NEMO_MATMUL=q8, next to llama.cpp through
+exact f32 activations (NEMO_MATMUL=exact) and with q8 ones (the default), next to llama.cpp through
 llama-cpp-python (its own prompt eval), in one run, with the ratios. --base BIN adds a column
 for another nemo binary (e.g. a build from before a change), default mode.
 
