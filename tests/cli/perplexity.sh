@@ -9,9 +9,9 @@
 #   default (q8 activations, llama.cpp's scheme): within 3% of llama.cpp. On these 126 scored
 #     tokens the q8 schemes scatter: llama.cpp gives 4.8616 with its default f16 KV cache and
 #     4.7970 with an f32 one (1.3% apart), a float64 simulation of ggml's activation quantization
-#     (scripts/llamacpp_divergence.py's "ggml" mode) 4.8899, nemo 4.9099 (+1.0%; 4.9514 with
-#     the q8 kernels before the integer gemm); on the whole text (bench/RESULTS.md) nemo q8 is
-#     within 0.15% of llama.cpp.
+#     (scripts/llamacpp_divergence.py's "ggml" mode) 4.8899, nemo 4.8230 (-0.8%; 4.9514 and
+#     4.9099 with earlier q8 kernels); on the whole text (bench/RESULTS.md) nemo q8 is within
+#     0.15% of llama.cpp.
 # Also the option errors. Release binary: the ASan build is too slow for 256 positions.
 set -uo pipefail
 REL=${NEMO_RELEASE_BIN:-build/release/nemo}
