@@ -359,27 +359,6 @@ NEMO_AVX2 int nemo_gemm_w_avx2(nemo_dtype dt, nemo_to_f32_fn conv, const void *w
     return 0;
 }
 #else
-/* ---- prefetching the next weight block while the current one is multiplied: a block is RB
- * short runs (one per row) that the hardware prefetcher does not follow in time, so its cache
- * lines are requested a few per tile call, spread over the block before it. */
-typedef struct {
-    const uint8_t *row0; /* first row of the block */
-    int64_t row_bytes;
-    int rows, r;
-    uint64_t b0, b1, off; /* byte range [b0, b1) of each row; next line at (r, off) */
-} pf_cursor;
-
-static inline void pf_some(pf_cursor *p, int64_t lines) {
-    for (; lines > 0 && p->r < p->rows; lines--) {
-        _mm_prefetch((const char *)(p->row0 + (int64_t)p->r * p->row_bytes + p->off), _MM_HINT_T1);
-        p->off += 64;
-        if (p->off >= p->b1) {
-            p->off = p->b0;
-            p->r++;
-        }
-    }
-}
-
 int64_t nemo_gemm_w_floats(int64_t n, int tokens) {
     (void)n;
     (void)tokens;
