@@ -58,6 +58,12 @@ typedef struct nemo_map {
 } nemo_map;
 nemo_status nemo_map_open(const char *path, nemo_map *out, nemo_error *err);
 void nemo_map_close(nemo_map *m);
+/* Moves a large mapping (>= 32 MiB, opened by nemo_map_open) into anonymous memory backed by
+ * transparent huge pages, at the same address and read-only: streaming the weights then costs
+ * one TLB entry per 2 MiB instead of per 4 KiB page (decode reads them at a higher rate). A copy
+ * that would leave little memory available, NEMO_MMAP=1 or any failure keeps the file mapping.
+ * progress (optional) gets the bytes copied so far. Returns 1 when moved, else 0. */
+int nemo_map_resident(nemo_map *m, void (*progress)(uint64_t done, void *user), void *user);
 /* Reads a whole (small) file into a NUL-terminated malloc'd buffer owned by the caller. */
 nemo_status nemo_read_file(const char *path, uint64_t max_bytes, char **out, uint64_t *len,
                            nemo_error *err);
