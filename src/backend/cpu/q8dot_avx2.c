@@ -69,9 +69,11 @@ NEMO_AVX2 static inline AI __m256i off4(const int ty, __m256i sumi, __m256i xsum
  * adds: vphaddd is several times slower on Zen) */
 NEMO_AVX2 static inline AI __m256i sum8x8(const __m256i p[8]) {
     __m256i t[4], q[2];
+#pragma GCC unroll 4
     for (int k = 0; k < 4; k++) /* [p(2k) 0+2, p(2k+1) 0+2, p(2k) 1+3, p(2k+1) 1+3 | same, 4..7] */
         t[k] = _mm256_add_epi32(_mm256_unpacklo_epi32(p[2 * k], p[2 * k + 1]),
                                 _mm256_unpackhi_epi32(p[2 * k], p[2 * k + 1]));
+#pragma GCC unroll 2
     for (int k = 0; k < 2; k++) /* [4 rows' sums of lanes 0..3 | of lanes 4..7] */
         q[k] = _mm256_add_epi32(_mm256_unpacklo_epi64(t[2 * k], t[2 * k + 1]),
                                 _mm256_unpackhi_epi64(t[2 * k], t[2 * k + 1]));
@@ -84,6 +86,23 @@ NEMO_AVX2 static inline AI __m256 f16x8(__m256i g, const int hi) {
     g = hi ? _mm256_srli_epi32(g, 16) : _mm256_and_si256(g, _mm256_set1_epi32(0xFFFF));
     g = _mm256_permute4x64_epi64(_mm256_packus_epi32(g, g), 0x08);
     return _mm256_cvtph_ps(_mm256_castsi256_si128(g));
+}
+
+/* the fp16 at p[r] + off of 8 rows as 8 floats: eight 4-byte loads put together by unpacks (a
+ * vpgatherdd is several times slower on Zen and sat on the decode loop's critical path) */
+NEMO_AVX2 static inline AI __m256 f16rows(const uint8_t *const p[8], int64_t off) {
+    __m128i v[8];
+#pragma GCC unroll 8
+    for (int r = 0; r < 8; r++) {
+        int32_t x;
+        memcpy(&x, p[r] + off, 4);
+        v[r] = _mm_cvtsi32_si128(x);
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < 4; r++) v[r] = _mm_unpacklo_epi16(v[2 * r], v[2 * r + 1]);
+    v[0] = _mm_unpacklo_epi32(v[0], v[1]);
+    v[2] = _mm_unpacklo_epi32(v[2], v[3]);
+    return _mm256_cvtph_ps(_mm_unpacklo_epi64(v[0], v[2]));
 }
 
 /* the reference's term of one block for 8 lanes: (dw·dx)·(float)sumi [+ m·s] */
@@ -249,8 +268,7 @@ NEMO_AVX2 static inline AI void tile_tokens(const int ty, const tile_chunk *c,
 
 /* one token straight from the rows (decode: nothing to share between tokens): per block the 8
  * rows' int32 partial sums are reduced across lanes */
-NEMO_AVX2 static inline AI __m256 tile_direct(const int ty, const uint8_t *base, __m256i ridx,
-                                              const uint8_t *const rp[8], const nemo_q8_act *xt,
+NEMO_AVX2 static inline AI __m256 tile_direct(const int ty, const uint8_t *const rp[8], const nemo_q8_act *xt,
                                               int64_t nb, const uint8_t *next) {
     const int64_t bytes = block_bytes(ty);
     __m256 acc = _mm256_setzero_ps();
@@ -269,15 +287,14 @@ NEMO_AVX2 static inline AI __m256 tile_direct(const int ty, const uint8_t *base,
             decode(ty, rp[r] + off, &u, &w);
             p[r] = pdot(ty, u, w, xv);
         }
-        __m256i g = _mm256_i32gather_epi32((const int *)(base + off), ridx, 1);
         __m256 dx = _mm256_set1_ps(xt[j].df);
         __m256 m = _mm256_setzero_ps(), s = m;
         if (ty == Q4_1) {
-            m = f16x8(g, 1);
+            m = f16rows(rp, off + 2);
             s = _mm256_set1_ps(xt[j].sf);
         }
         __m256i sumi = off4(ty, sum8x8(p), _mm256_set1_epi32(xt[j].sum));
-        acc = _mm256_add_ps(acc, fterm(ty, f16x8(g, 0), dx, sumi, m, s));
+        acc = _mm256_add_ps(acc, fterm(ty, f16rows(rp, off), dx, sumi, m, s));
     }
     return acc;
 }
@@ -300,7 +317,7 @@ NEMO_AVX2 static inline AI void q8gemm(const int ty, const uint8_t *w, int64_t r
         __m256i keep =
             _mm256_cmpgt_epi32(_mm256_set1_epi32(rows), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
         if (nt == 1) {
-            __m256 acc = tile_direct(ty, base, ridx, rp, x, nb, base + 8 * row_bytes);
+            __m256 acc = tile_direct(ty, rp, x, nb, base + 8 * row_bytes);
             _mm256_maskstore_ps(y + r0, keep, _mm256_mul_ps(_mm256_set1_ps(scale), acc));
             continue;
         }
