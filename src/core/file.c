@@ -15,7 +15,7 @@
 
 /* Files this large are mapped at a 2 MiB-aligned address, so that nemo_map_resident can put
  * transparent huge pages at the very same addresses. */
-#define HUGE_ALIGN ((uint64_t)2 << 20)
+#define HUGE_ALIGN   ((uint64_t)2 << 20)
 #define RESIDENT_MIN ((uint64_t)32 << 20)
 
 static uint64_t page_round(uint64_t n) {
@@ -26,8 +26,8 @@ static uint64_t page_round(uint64_t n) {
 /* length bytes of anonymous address space starting at a multiple of HUGE_ALIGN (the slack
  * around it is unmapped again), or MAP_FAILED */
 static void *reserve_aligned(uint64_t length, int prot) {
-    uint8_t *r = mmap(NULL, (size_t)(length + HUGE_ALIGN), prot, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-                      0);
+    uint8_t *r =
+        mmap(NULL, (size_t)(length + HUGE_ALIGN), prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (r == MAP_FAILED) return MAP_FAILED;
     uint8_t *a = (uint8_t *)(((uintptr_t)r + HUGE_ALIGN - 1) & ~(uintptr_t)(HUGE_ALIGN - 1));
     if (a > r) munmap(r, (size_t)(a - r));

@@ -605,12 +605,12 @@ static void q8k_gemm_check(nemo_dtype t, const nemo_kernels *ks[], int nl) {
             x[i].bs32[j] = (int16_t)(x[i].bsums[2 * j] + x[i].bsums[2 * j + 1]);
     }
     static const int NR[] = {1, 7, 8, 9, 16, 25}, NT[] = {1, 3, 4, 5, 9},
-                     NB[] = {1, 5, 16, 33}; /* K-blocks of 16 */
+                     NB[] = {1, 5, 6, 16, 33}; /* K-blocks of 16; 1-token groups of 4 */
     for (int l = 0; l < nl; l++) {
         if (!ks[l]->q8k_gemm[t]) continue;
         for (int a = 0; a < 6; a++)
             for (int b = 0; b < 5; b++)
-                for (int c = 0; c < 4; c++) {
+                for (int c = 0; c < 5; c++) {
                     const int nr = NR[a], nt = NT[b];
                     const int64_t n = 256 * NB[c];
                     for (int i = 0; i < MAXT * LDY; i++) y[i] = NAN;

@@ -268,8 +268,9 @@ NEMO_AVX2 static inline AI void tile_tokens(const int ty, const tile_chunk *c,
 
 /* one token straight from the rows (decode: nothing to share between tokens): per block the 8
  * rows' int32 partial sums are reduced across lanes */
-NEMO_AVX2 static inline AI __m256 tile_direct(const int ty, const uint8_t *const rp[8], const nemo_q8_act *xt,
-                                              int64_t nb, const uint8_t *next) {
+NEMO_AVX2 static inline AI __m256 tile_direct(const int ty, const uint8_t *const rp[8],
+                                              const nemo_q8_act *xt, int64_t nb,
+                                              const uint8_t *next) {
     const int64_t bytes = block_bytes(ty);
     __m256 acc = _mm256_setzero_ps();
     for (int64_t j = 0; j < nb; j++) {
