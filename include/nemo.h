@@ -120,8 +120,11 @@ typedef struct nemo_model_params {
      * so front ends can draw a progress bar for large files; NULL = no calls. */
     void (*progress)(uint64_t done, uint64_t total, void *user);
     void *user;
-    int prefault; /* non-zero: touch every weight page at open (progress reports it), so the
-                     first token is not slowed by page faults */
+    int prefault; /* non-zero: bring every weight page in at open (progress reports it), so the
+                     first token is not slowed by page faults; files of 32 MiB and more are then
+                     copied into huge-page anonymous memory that replaces their file mapping
+                     (faster decode) when that leaves memory to spare; NEMO_MMAP=1 keeps the
+                     file mapping */
 } nemo_model_params;
 /* nemo_model_open with options; p may be NULL (same as nemo_model_open). */
 nemo_status nemo_model_open_ex(const char *path, const nemo_model_params *p, nemo_model **out,

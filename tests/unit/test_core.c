@@ -1,7 +1,10 @@
-/* test_core.c — number formats, dtype table, worker pool. */
+/* test_core.c — number formats, dtype table, worker pool, file maps. */
 #include "core/core.h"
 #include "core/pool.h"
 #include "test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
 
 static void test_bf16_roundtrip(void) {
     CHECK(nemo_bf16_to_f32(0x3f80) == 1.0f);
@@ -71,11 +74,55 @@ static void test_pool(void) {
     nemo_pool_free(NULL);
 }
 
+/* A large file's map moved into anonymous memory keeps its address and every byte (the weights'
+ * pointers into it stay valid); NEMO_MMAP=1 keeps the file map; small files are not moved. */
+static void test_map_resident(void) {
+    const uint64_t size = (40ull << 20) + 123; /* over the 32 MiB threshold, not page-sized */
+    const char *path = test_sub("resident.bin");
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    if (!f) return;
+    uint32_t st = 7;
+    uint8_t *buf = malloc(1 << 20);
+    CHECK(buf != NULL);
+    if (!buf) {
+        fclose(f);
+        return;
+    }
+    for (uint64_t off = 0; off < size; off += 1 << 20) {
+        const uint64_t n = size - off < (1 << 20) ? size - off : (1 << 20);
+        for (uint64_t i = 0; i < n; i++) buf[i] = (uint8_t)test_urand(&st);
+        CHECK(fwrite(buf, 1, (size_t)n, f) == n);
+    }
+    CHECK(fclose(f) == 0);
+    for (int mode = 0; mode < 2; mode++) {
+        if (mode) setenv("NEMO_MMAP", "1", 1);
+        nemo_map m;
+        nemo_error err = {0};
+        CHECK_OK(nemo_map_open(path, &m, &err), &err);
+        CHECK(m.size == size && (uintptr_t)m.data % (2u << 20) == 0);
+        const uint8_t *before = m.data;
+        const int moved = nemo_map_resident(&m, NULL, NULL);
+        CHECK(m.data == before && m.size == size);
+        if (mode) CHECK(!moved);
+        if (!mode && !moved) printf("  (not moved: little memory available)\n");
+        st = 7;
+        int bad = 0;
+        for (uint64_t i = 0; i < size; i++) bad += m.data[i] != (uint8_t)test_urand(&st);
+        CHECK_MSG(!bad, "moved %d: %d bytes differ", moved, bad);
+        nemo_map_close(&m);
+        unsetenv("NEMO_MMAP");
+    }
+    free(buf);
+    remove(path);
+}
+
 int main(void) {
     RUN(test_bf16_roundtrip);
     RUN(test_f16);
     RUN(test_fp8);
     RUN(test_dtype_table);
     RUN(test_pool);
+    RUN(test_map_resident);
     return test_finish();
 }
