@@ -113,6 +113,9 @@ int nemo_map_resident(nemo_map *m, void (*progress)(uint64_t done, void *user), 
     for (uint64_t off = 0; off < m->size; off += step) {
         const uint64_t n = m->size - off < step ? m->size - off : step;
         memcpy(a + off, m->data + off, (size_t)n);
+        /* unmap the copied file pages (they stay in the page cache) so the process never holds
+         * the file and its copy at once */
+        madvise((void *)(m->data + off), (size_t)n, MADV_DONTNEED);
         if (progress) progress(off + n, user);
     }
     /* the copy takes the file mapping's place (same addresses, so every pointer into the
