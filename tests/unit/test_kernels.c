@@ -711,16 +711,6 @@ static void test_q8k(void) {
                 }
             }
         }
-        for (int l = 0; l < nl; l++) /* the 4-token kernels equal the 1-token ones bitwise */
-            for (int r = 0; r < ROWS && ks[l]->q8k_dot4[t]; r++) {
-                float o[4];
-                ks[l]->q8k_dot4[t](wb + r * rb, q, N / 256, N, o);
-                for (int tk = 0; tk < 4; tk++)
-                    CHECK_MSG(test_same_bits(o[tk],
-                                             ks[l]->q8k_dot[t](wb + r * rb, q + tk * (N / 256), N)),
-                              "%s %s q8k_dot4 token %d", nemo_cpu_level_name(ks[l]->level),
-                              nemo_dtype_name(t), tk);
-            }
         q8k_gemm_check(t, ks, nl);
         nemo_wmat W = {wb, t, ROWS, N, rb, 1.0f};
         nemo_kernels_set_q8(1);

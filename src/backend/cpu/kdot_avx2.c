@@ -2,10 +2,10 @@
  * activations (q8k.h; NEMO_MATMUL=q8), ggml's scheme: maddubs of unsigned weight bytes × signed
  * activation bytes into int16 pairs, madd by the sub-block scale into int32. The int32 sums per
  * super-block are exact, and the float steps after them are the reference's, so each result is
- * bitwise equal to nemo_q8k_dot_ref. The 1-token forms use the per-super-block cores of
- * kquant_avx2_inl.h four super-blocks at a time; the 4-token forms decode each weight chunk once
- * for four tokens and give each token exactly the 1-token result (the matmul now prefers
- * q8k_gemm, kgemm_avx2.c, for both). Also the AVX2 Q8_K activation quantizer. */
+ * bitwise equal to nemo_q8k_dot_ref. The 1-token dots use the per-super-block cores of
+ * kquant_avx2_inl.h four super-blocks at a time (the matmul itself runs kgemm_avx2.c's q8k_gemm
+ * for any number of tokens; these are the per-row form the table and tests keep). Also the AVX2
+ * Q8_K activation quantizer. */
 #include "backend/cpu/kernels.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -17,74 +17,7 @@ NEMO_AVX2 static inline __m256i ld(const void *p) {
     return _mm256_loadu_si256((const __m256i *)p);
 }
 
-NEMO_AVX2 static inline int32_t hsum_i32(__m256i v) {
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
-    return _mm_cvtsi128_si32(s);
-}
-
-/* sc · Σ over adjacent pairs of q·x (q unsigned bytes < 64, x signed bytes) as 8 int32 */
-NEMO_AVX2 static inline __m256i scaled(__m256i q, const int8_t *x, int sc) {
-    return _mm256_madd_epi16(_mm256_maddubs_epi16(q, ld(x)), _mm256_set1_epi16((short)sc));
-}
-
 #define AI __attribute__((always_inline))
-
-/* Q4_K (Q5 = 0) / Q5_K (Q5 = 1) row times T tokens (x + t·ldx: token t's super-blocks); each
- * weight chunk is decoded once for the T tokens, each token sees the 1-token operations */
-NEMO_AVX2 static inline AI void kdot(const int Q5, const uint8_t *b, const nemo_q8k_act *x,
-                                     int64_t ldx, int64_t n, float *out, const int T) {
-    const int64_t bytes = Q5 ? 176 : 144;
-    const __m256i m4 = _mm256_set1_epi8(0x0F);
-    float sum[4] = {0, 0, 0, 0};
-    for (int64_t i = 0; i < n / 256; i++, b += bytes, x++) {
-        /* the 8 scales and minimums once per super-block; the minimums' term as one madd of
-         * the 16 group sums with each minimum repeated for its two groups */
-        int sc[8];
-        int16_t mn2[16];
-        for (int j = 0; j < 8; j++) {
-            int m;
-            nemo_k4_scale_min(j, b + 4, &sc[j], &m);
-            mn2[2 * j] = mn2[2 * j + 1] = (int16_t)m;
-        }
-        const __m256i mnv = _mm256_loadu_si256((const __m256i *)mn2);
-        __m256i acc[4];
-#pragma GCC unroll 4
-        for (int t = 0; t < T; t++) acc[t] = _mm256_setzero_si256();
-        for (int jj = 0; jj < 4; jj++) { /* chunks 2jj (low nibbles) and 2jj + 1 (high) */
-            const __m256i raw = ld(b + (Q5 ? 48 : 16) + 32 * jj);
-            __m256i lo = _mm256_and_si256(raw, m4),
-                    hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4);
-            if (Q5) {
-                const __m256i qh = ld(b + 16), k16 = _mm256_set1_epi8(16);
-                const __m256i b0 = _mm256_set1_epi8((char)(1u << (2 * jj))),
-                              b1 = _mm256_set1_epi8((char)(1u << (2 * jj + 1)));
-                lo = _mm256_add_epi8(
-                    lo, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, b0), b0), k16));
-                hi = _mm256_add_epi8(
-                    hi, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, b1), b1), k16));
-            }
-#pragma GCC unroll 4
-            for (int t = 0; t < T; t++) {
-                const int8_t *xq = x[t * ldx].qs + 64 * jj;
-                acc[t] = _mm256_add_epi32(acc[t], scaled(lo, xq, sc[2 * jj]));
-                acc[t] = _mm256_add_epi32(acc[t], scaled(hi, xq + 32, sc[2 * jj + 1]));
-            }
-        }
-        const float d = ld_f16(b), dmin = ld_f16(b + 2);
-#pragma GCC unroll 4
-        for (int t = 0; t < T; t++) {
-            const nemo_q8k_act *xt = x + t * ldx;
-            const int32_t msum =
-                hsum_i32(_mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)xt->bsums), mnv));
-            sum[t] =
-                (sum[t] + (d * xt->d) * (float)hsum_i32(acc[t])) - (dmin * xt->d) * (float)msum;
-        }
-    }
-#pragma GCC unroll 4
-    for (int t = 0; t < T; t++) out[t] = sum[t];
-}
 
 /* One token: four consecutive super-blocks at a time through the shared cores
  * (kquant_avx2_inl.h), their int32 sums gathered into one vector and the products
@@ -150,67 +83,9 @@ NEMO_AVX2 float nemo_q4_k_q8k_avx2(const void *row, const nemo_q8k_act *x, int64
 NEMO_AVX2 float nemo_q5_k_q8k_avx2(const void *row, const nemo_q8k_act *x, int64_t n) {
     return dot1(5, row, x, n);
 }
-NEMO_AVX2 void nemo_q4_k_q8kx4_avx2(const void *row, const nemo_q8k_act *x, int64_t ldx, int64_t n,
-                                    float out[4]) {
-    kdot(0, row, x, ldx, n, out, 4);
-}
-NEMO_AVX2 void nemo_q5_k_q8kx4_avx2(const void *row, const nemo_q8k_act *x, int64_t ldx, int64_t n,
-                                    float out[4]) {
-    kdot(1, row, x, ldx, n, out, 4);
-}
-
-/* Q6_K: values 0..63 minus 32, one int8 scale per 16 values (layout in quant.h) */
-NEMO_AVX2 static inline AI void q6dot(const uint8_t *b, const nemo_q8k_act *x, int64_t ldx,
-                                      int64_t n, float *out, const int T) {
-    const __m256i m4 = _mm256_set1_epi8(0x0F), m3 = _mm256_set1_epi8(3), k32 = _mm256_set1_epi8(32);
-    float sum[4] = {0, 0, 0, 0};
-    for (int64_t i = 0; i < n / 256; i++, b += 210, x++) {
-        __m256i acc[4];
-#pragma GCC unroll 4
-        for (int t = 0; t < T; t++) acc[t] = _mm256_setzero_si256();
-        for (int half = 0; half < 2; half++) {
-            const __m256i l0 = ld(b + 64 * half), l1 = ld(b + 64 * half + 32),
-                          h = ld(b + 128 + 32 * half);
-            const __m256i q[4] = {
-                _mm256_or_si256(_mm256_and_si256(l0, m4),
-                                _mm256_slli_epi16(_mm256_and_si256(h, m3), 4)),
-                _mm256_or_si256(
-                    _mm256_and_si256(l1, m4),
-                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), m3), 4)),
-                _mm256_or_si256(
-                    _mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
-                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), m3), 4)),
-                _mm256_or_si256(
-                    _mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
-                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), m3), 4)),
-            };
-            const int8_t *sc = (const int8_t *)(b + 192 + 8 * half);
-            for (int w = 0; w < 4; w++) {
-                const __m256i s =
-                    _mm256_set_m128i(_mm_set1_epi16(sc[2 * w + 1]), _mm_set1_epi16(sc[2 * w]));
-#pragma GCC unroll 4
-                for (int t = 0; t < T; t++) {
-                    const __m256i xv = ld(x[t * ldx].qs + 128 * half + 32 * w);
-                    __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(q[w], xv),
-                                                 _mm256_maddubs_epi16(k32, xv));
-                    acc[t] = _mm256_add_epi32(acc[t], _mm256_madd_epi16(p, s));
-                }
-            }
-        }
-        const float d = ld_f16(b + 208);
-#pragma GCC unroll 4
-        for (int t = 0; t < T; t++) sum[t] = sum[t] + (d * x[t * ldx].d) * (float)hsum_i32(acc[t]);
-    }
-#pragma GCC unroll 4
-    for (int t = 0; t < T; t++) out[t] = sum[t];
-}
 
 NEMO_AVX2 float nemo_q6_k_q8k_avx2(const void *row, const nemo_q8k_act *x, int64_t n) {
     return dot1(6, row, x, n);
-}
-NEMO_AVX2 void nemo_q6_k_q8kx4_avx2(const void *row, const nemo_q8k_act *x, int64_t ldx, int64_t n,
-                                    float out[4]) {
-    q6dot(row, x, ldx, n, out, 4);
 }
 
 /* nemo_q8k_quantize_ref eight lanes at a time (bitwise the same blocks for finite x): the same

@@ -23,11 +23,7 @@
 typedef void (*nemo_to_f32_fn)(const void *src, float *dst, int64_t n);
 typedef float (*nemo_dot_row_fn)(const void *row, const float *x, int64_t n);
 typedef float (*nemo_q8_dot_fn)(const void *row, const nemo_q8_act *x, int64_t n);
-typedef void (*nemo_q8_dot4_fn)(const void *row, const nemo_q8_act *x, int64_t ldx, int64_t n,
-                                float out[4]);
 typedef float (*nemo_q8k_dot_fn)(const void *row, const nemo_q8k_act *x, int64_t n);
-typedef void (*nemo_q8k_dot4_fn)(const void *row, const nemo_q8k_act *x, int64_t ldx, int64_t n,
-                                 float out[4]);
 /* prefill with q8 activations: y[t·ldy + r] = scale · q8_dot(w + r·row_bytes, x + t·ldx, n) for
  * r < nr, t < nt (ldx in blocks), every value bitwise equal to that q8_dot / q8k_dot call, so a
  * token's result does not depend on the batch it is in */
@@ -80,17 +76,11 @@ typedef struct nemo_kernels {
     /* integer dot with q8 activations (quant_act.h), used when nemo_kernels_q8() is on; bitwise
      * equal to nemo_q8_dot_ref at every level; NULL: the f32 path for that dtype */
     nemo_q8_dot_fn q8_dot[NEMO_DTYPE_COUNT];
-    /* the same for four tokens at once (x + t·ldx blocks: token t), out[t] bitwise equal to
-     * q8_dot of token t; NULL: q8_dot per token */
-    nemo_q8_dot4_fn q8_dot4[NEMO_DTYPE_COUNT];
     /* the same for K-quant rows with Q8_K activations (q8k.h): bitwise equal to
      * nemo_q8k_dot_ref at every level */
     nemo_q8k_dot_fn q8k_dot[NEMO_DTYPE_COUNT];
-    /* four tokens at once (x + t·ldx super-blocks: token t), each bitwise equal to q8k_dot;
-     * NULL: q8k_dot per token */
-    nemo_q8k_dot4_fn q8k_dot4[NEMO_DTYPE_COUNT];
-    /* register-blocked prefill over many rows and tokens (contract at nemo_q8_gemm_fn); NULL:
-     * q8_dot4 / q8_dot (q8k_dot4 / q8k_dot) per row */
+    /* register-blocked prefill over many rows and tokens (contract at nemo_q8_gemm_fn), also
+     * used for one token; NULL: q8_dot (q8k_dot) per row and token */
     nemo_q8_gemm_fn q8_gemm[NEMO_DTYPE_COUNT];
     nemo_q8k_gemm_fn q8k_gemm[NEMO_DTYPE_COUNT];
     /* Q8_K activation quantization, bitwise equal to nemo_q8k_quantize_ref; NULL: that */
@@ -148,12 +138,6 @@ void nemo_q4_1_q8gemm_avx2(const void *w, int64_t row_bytes, int nr, const nemo_
 float nemo_q4_k_q8k_avx2(const void *row, const nemo_q8k_act *x, int64_t n);
 float nemo_q5_k_q8k_avx2(const void *row, const nemo_q8k_act *x, int64_t n);
 float nemo_q6_k_q8k_avx2(const void *row, const nemo_q8k_act *x, int64_t n);
-void nemo_q4_k_q8kx4_avx2(const void *row, const nemo_q8k_act *x, int64_t ldx, int64_t n,
-                          float out[4]);
-void nemo_q5_k_q8kx4_avx2(const void *row, const nemo_q8k_act *x, int64_t ldx, int64_t n,
-                          float out[4]);
-void nemo_q6_k_q8kx4_avx2(const void *row, const nemo_q8k_act *x, int64_t ldx, int64_t n,
-                          float out[4]);
 void nemo_q8k_quantize_avx2(const float *x, nemo_q8k_act *y, int64_t n);
 /* The AVX2 K-quant × Q8_K register-blocked prefill (kgemm_avx2.c; x86 only; contract at
  * nemo_q8k_gemm_fn). */

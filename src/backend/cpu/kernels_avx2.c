@@ -202,12 +202,6 @@ static const nemo_kernels K = {
             [NEMO_DTYPE_Q5_K] = nemo_q5_k_q8k_avx2,
             [NEMO_DTYPE_Q6_K] = nemo_q6_k_q8k_avx2,
         },
-    .q8k_dot4 =
-        {
-            [NEMO_DTYPE_Q4_K] = nemo_q4_k_q8kx4_avx2,
-            [NEMO_DTYPE_Q5_K] = nemo_q5_k_q8kx4_avx2,
-            [NEMO_DTYPE_Q6_K] = nemo_q6_k_q8kx4_avx2,
-        },
     .q8k_gemm =
         {
             [NEMO_DTYPE_Q4_K] = nemo_q4_k_q8k_gemm_avx2,

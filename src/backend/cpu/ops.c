@@ -127,56 +127,34 @@ static void q8_quantize_worker(void *p, int ith, int nth) {
     }
 }
 
+/* Rows [lo, hi) times every token: the level's gemm (AVX2: 8- and 16-row tiles, for one token
+ * too), else its dot per row and token; both give the same bits (kernels.h). */
+#define Q8_ROWS(ACT, BLOCK, GEMM, DOT)                                                             \
+    do {                                                                                           \
+        const ACT *q = q8_area(c, nth);                                                            \
+        const int64_t nb = cols / (BLOCK);                                                         \
+        const uint8_t *w0 = (const uint8_t *)W->data + (uint64_t)lo * W->row_bytes;                \
+        if (GEMM) {                                                                                \
+            (GEMM)(w0, (int64_t)W->row_bytes, (int)(hi - lo), q, nb, c->n, cols, c->y + lo, rows,  \
+                   W->scale);                                                                      \
+            return;                                                                                \
+        }                                                                                          \
+        for (long r = lo; r < hi; r++)                                                             \
+            for (int t = 0; t < c->n; t++)                                                         \
+                c->y[(int64_t)t * rows + r] =                                                      \
+                    W->scale * (DOT)(w0 + (uint64_t)(r - lo) * W->row_bytes, q + t * nb, cols);    \
+    } while (0)
+
 static void q8_matmul_worker(void *p, int ith, int nth) {
     matmul_ctx *c = p;
     const nemo_wmat *W = c->W;
     const int64_t cols = W->cols, rows = W->rows;
     long lo, hi;
     nemo_pool_split((long)rows, ith, nth, &lo, &hi);
-    if (is_kquant(W->dtype)) {
-        const nemo_q8k_act *q = q8_area(c, nth);
-        const int64_t nb = cols / 256;
-        nemo_q8k_dot_fn dot = c->k->q8k_dot[W->dtype];
-        nemo_q8k_dot4_fn dot4 = c->k->q8k_dot4[W->dtype];
-        nemo_q8k_gemm_fn gemm = c->k->q8k_gemm[W->dtype];
-        if (gemm) { /* decode too (kgemm_avx2.c: row by row for one token) */
-            gemm((const uint8_t *)W->data + (uint64_t)lo * W->row_bytes, (int64_t)W->row_bytes,
-                 (int)(hi - lo), q, nb, c->n, cols, c->y + lo, rows, W->scale);
-            return;
-        }
-        for (long r = lo; r < hi; r++) {
-            const uint8_t *row = (const uint8_t *)W->data + (uint64_t)r * W->row_bytes;
-            int t = 0;
-            for (; dot4 && t + 4 <= c->n; t += 4) {
-                float o[4];
-                dot4(row, q + t * nb, nb, cols, o);
-                for (int j = 0; j < 4; j++) c->y[(int64_t)(t + j) * rows + r] = W->scale * o[j];
-            }
-            for (; t < c->n; t++)
-                c->y[(int64_t)t * rows + r] = W->scale * dot(row, q + t * nb, cols);
-        }
-        return;
-    }
-    const nemo_q8_act *q = q8_area(c, nth);
-    const int64_t nb = cols / 32;
-    nemo_q8_dot_fn dot = c->k->q8_dot[W->dtype];
-    nemo_q8_dot4_fn dot4 = c->k->q8_dot4[W->dtype];
-    nemo_q8_gemm_fn gemm = c->k->q8_gemm[W->dtype];
-    if (gemm) { /* decode too: 8-row tiles read 8 rows at once (q8_dot: the 1-row form) */
-        gemm((const uint8_t *)W->data + (uint64_t)lo * W->row_bytes, (int64_t)W->row_bytes,
-             (int)(hi - lo), q, nb, c->n, cols, c->y + lo, rows, W->scale);
-        return;
-    }
-    for (long r = lo; r < hi; r++) {
-        const uint8_t *row = (const uint8_t *)W->data + (uint64_t)r * W->row_bytes;
-        int t = 0;
-        for (; dot4 && t + 4 <= c->n; t += 4) { /* one weight decode for four tokens */
-            float o[4];
-            dot4(row, q + t * nb, nb, cols, o);
-            for (int j = 0; j < 4; j++) c->y[(int64_t)(t + j) * rows + r] = W->scale * o[j];
-        }
-        for (; t < c->n; t++) c->y[(int64_t)t * rows + r] = W->scale * dot(row, q + t * nb, cols);
-    }
+    if (is_kquant(W->dtype))
+        Q8_ROWS(nemo_q8k_act, 256, c->k->q8k_gemm[W->dtype], c->k->q8k_dot[W->dtype]);
+    else
+        Q8_ROWS(nemo_q8_act, 32, c->k->q8_gemm[W->dtype], c->k->q8_dot[W->dtype]);
 }
 
 int64_t nemo_cpu_matmul_scratch(int n_threads, int n, int64_t cols) {
