@@ -27,7 +27,7 @@ import sys
 import tempfile
 
 import numpy as np
-from golden_io import ROOT, sha256, write_json
+from golden_io import ROOT, llamacpp_last_logits, sha256, write_json
 
 SYNTH = ["--preset", "nemo-tiny", "--layers", "2", "--dim", "256", "--heads", "4", "--kv-heads", "1",
          "--head-dim", "128", "--hidden", "256", "--vocab", "320", "--dtype", "bf16", "--seed", "7"]
@@ -57,14 +57,7 @@ def main():
         if rc:
             sys.exit(f"llama_model_quantize: {rc}")
     types = {t.name: t.tensor_type.name for t in gguf.GGUFReader(dst).tensors}
-    llm = llama_cpp.Llama(model_path=dst, n_ctx=64, n_batch=64, n_threads=1, n_threads_batch=1,
-                          logits_all=True, type_k=0, type_v=0, flash_attn=False, n_gpu_layers=0,
-                          verbose=False)
-    logits = []
-    for ids in PROMPTS:
-        llm.reset()
-        llm.eval(ids)
-        logits.append([float(v) for v in np.array(llm.scores[len(ids) - 1], dtype=np.float32)])
+    logits = llamacpp_last_logits(dst, PROMPTS)
     golden = {
         "synth_args": SYNTH,
         "safetensors_sha256": st_sha,

@@ -24,7 +24,7 @@ import sys
 import tempfile
 
 import numpy as np
-from golden_io import ROOT, sha256, write_json
+from golden_io import ROOT, llamacpp_last_logits, sha256, write_json
 
 SYNTH = ["--preset", "nemo-tiny", "--layers", "2", "--dim", "64", "--heads", "4", "--kv-heads", "2",
          "--head-dim", "32", "--hidden", "96", "--vocab", "320", "--dtype", "bf16", "--seed", "7"]
@@ -52,17 +52,9 @@ def main():
             files[t] = dst
     golden = {"synth_args": SYNTH, "safetensors_sha256": st_sha, "prompts": PROMPTS, "files": {}}
     for t, path in files.items():
-        llm = llama_cpp.Llama(model_path=path, n_ctx=64, n_batch=64, n_threads=1, n_threads_batch=1,
-                              logits_all=True, type_k=0, type_v=0, flash_attn=False, n_gpu_layers=0,
-                              verbose=False)
-        logits = []
-        for ids in PROMPTS:
-            llm.reset()
-            llm.eval(ids)
-            logits.append([float(v) for v in np.array(llm.scores[len(ids) - 1], dtype=np.float32)])
+        logits = llamacpp_last_logits(path, PROMPTS)
         golden["files"][t] = {"path": os.path.relpath(path, ROOT), "sha256": sha256(path),
                               "llamacpp_logits": logits}
-        del llm
     golden["reference"] = ("llama.cpp (llama-cpp-python) CPU, 1 thread, KV cache f32, flash attention "
                            "off; its matmuls convert activations to the weight's vec_dot_type "
                            "(BF16 -> bf16, F16 -> f16, Q8_0 -> Q8_0 blocks)")

@@ -45,3 +45,20 @@ def write_json_lines(path, obj):
                 f.write(json.dumps(val, ensure_ascii=False))
             f.write(",\n" if k + 1 < len(items) else "\n")
         f.write("}\n")
+
+
+def llamacpp_last_logits(path, prompts):
+    """llama.cpp's (llama-cpp-python) logits at the last position of each prompt (token ids):
+    CPU, 1 thread, f32 KV cache, flash attention off, one batch per prompt."""
+    import llama_cpp
+    import numpy as np
+    llm = llama_cpp.Llama(model_path=path, n_ctx=64, n_batch=64, n_threads=1, n_threads_batch=1,
+                          logits_all=True, type_k=0, type_v=0, flash_attn=False, n_gpu_layers=0,
+                          verbose=False)
+    out = []
+    for ids in prompts:
+        llm.reset()
+        llm.eval(ids)
+        out.append([float(v) for v in np.array(llm.scores[len(ids) - 1], dtype=np.float32)])
+    del llm
+    return out
